@@ -1,0 +1,365 @@
+"""An in-memory ECR: moto's, corrected where moto is not ECR, plus a real HTTP blob server on 127.0.0.1.
+
+What moto 5.2 gets wrong for this project, and what is done about it here:
+- Digests are not content hashes (and an index gets a random one); a passed imageDigest is not checked.
+  -> every manifest's digest is sha256 of its exact bytes; PutImage checks imageDigest
+     (ImageDigestDoesNotMatchException), refuses an immutable tag holding another image
+     (ImageTagAlreadyExistsException) and an index whose children are not in the repository
+     (ReferencedImagesNotFoundException), and a missing repository is RepositoryNotFoundException.
+- BatchGetImage names the last tag an image got, not the one asked for. -> answers name the tag asked for.
+- GetDownloadUrlForLayer is not implemented and uploaded layer bytes are thrown away.
+  -> uploaded blobs are kept and served by ``BlobServer`` over real HTTP, behind a presigned-looking URL whose
+     signature the server checks (403 when wrong or expired), with injectable faults.
+Every ECR call the service makes is recorded in ``FakeEcr.calls``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from unittest import mock
+from urllib.parse import parse_qs, urlsplit
+
+import boto3
+from moto import mock_aws
+from moto.core.exceptions import ServiceException
+from moto.core.responses import ActionResult
+from moto.ecr import models as ecr_models
+from moto.ecr import responses as ecr_responses
+from moto.ecr.exceptions import RepositoryNotFoundException
+
+from ecr_multiarch.domain import media_types
+
+from .images import ImageBlobs
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+}
+RECORDED_OPERATIONS = ("batch_get_image", "put_image", "get_download_url_for_layer")
+
+
+class ImageDigestDoesNotMatchException(ServiceException):
+    code = "ImageDigestDoesNotMatchException"
+
+
+class ImageTagAlreadyExistsException(ServiceException):
+    code = "ImageTagAlreadyExistsException"
+
+
+class ReferencedImagesNotFoundException(ServiceException):
+    code = "ReferencedImagesNotFoundException"
+
+
+class LayersNotFoundException(ServiceException):
+    code = "LayersNotFoundException"
+
+
+def _sha256(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+# --------------------------------------------------------------------------------------------- blob server
+
+
+class BlobServer:
+    """Serves uploaded blobs at presigned-looking URLs. ``faults`` is consumed one entry per request.
+
+    Fault names: "403" (expired URL), "500", "503", "truncate" (half the bytes), "corrupt" (one byte flipped),
+    "oversize" (extra bytes), "slow:<seconds>" (sleep before answering).
+    """
+
+    def __init__(self) -> None:
+        self._blobs: dict[tuple[str, str], bytes] = {}
+        self._key = secrets.token_bytes(32)
+        self._epoch = 0
+        self.faults: deque[str] = deque()
+        self.requests: list[str] = []  # digests asked for, in order (no URLs: they are secrets)
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="blob-server", daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def add(self, repository: str, data: bytes) -> str:
+        digest = _sha256(data)
+        with self._lock:
+            self._blobs[(repository, digest)] = data
+        return digest
+
+    def has(self, repository: str, digest: str) -> bool:
+        return (repository, digest) in self._blobs
+
+    def presign(self, repository: str, digest: str) -> str:
+        path = f"/v2/{repository}/blobs/{digest}"
+        signature = self._sign(path, self._epoch)
+        return (
+            f"{self.base_url}{path}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date={self._epoch}"
+            f"&X-Amz-Expires=3600&X-Amz-Signature={signature}"
+        )
+
+    def expire_all(self) -> None:
+        """Every URL handed out so far now answers 403, as an expired presigned URL does."""
+        self._epoch += 1
+
+    def _sign(self, path: str, epoch: int) -> str:
+        return hmac.new(self._key, f"{path}|{epoch}".encode(), hashlib.sha256).hexdigest()
+
+    def _answer(self, path: str, query: dict[str, list[str]]) -> tuple[int, bytes, float]:
+        parts = path.split("/blobs/")
+        if len(parts) != 2 or not path.startswith("/v2/"):
+            return 404, b"not found", 0.0
+        repository, digest = parts[0][len("/v2/"):], parts[1]
+        with self._lock:
+            self.requests.append(digest)
+            fault = self.faults.popleft() if self.faults else None
+            data = self._blobs.get((repository, digest))
+        epoch = query.get("X-Amz-Date", ["-1"])[0]
+        signature = query.get("X-Amz-Signature", [""])[0]
+        valid = epoch == str(self._epoch) and hmac.compare_digest(signature, self._sign(path, self._epoch))
+        delay = 0.0
+        if fault and fault.startswith("slow:"):
+            delay = float(fault.split(":", 1)[1])
+            fault = None
+        if fault == "403" or not valid:
+            return 403, b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>", delay
+        if fault in {"500", "503"}:
+            return int(fault), b"<Error><Code>InternalError</Code></Error>", delay
+        if data is None:
+            return 404, b"<Error><Code>NoSuchKey</Code></Error>", delay
+        if fault == "truncate":
+            data = data[: len(data) // 2]
+        elif fault == "corrupt":
+            data = bytes([data[0] ^ 0xFF]) + data[1:]
+        elif fault == "oversize":
+            data = data + b" " * 1024
+        return 200, data, delay
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                url = urlsplit(self.path)
+                status, body, delay = server._answer(url.path, parse_qs(url.query))
+                if delay:
+                    time.sleep(delay)
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+                pass  # the request line carries the signature: never print it
+
+        return Handler
+
+
+# --------------------------------------------------------------------------------------------- moto patches
+
+
+@dataclass
+class RecordedCall:
+    operation: str
+    params: dict[str, Any]
+
+
+class _EcrCorrections:
+    """The patches that make moto's ECR behave like ECR where the service depends on it."""
+
+    def __init__(self, blob_server: BlobServer, calls: list[RecordedCall]) -> None:
+        self.blob_server = blob_server
+        self.calls = calls
+        self.lock = threading.RLock()  # moto's ECR backend is not thread-safe; the stress runs need it to be
+        self._original_put_image = ecr_models.ECRBackend.put_image
+        self._original_batch_get_image = ecr_models.ECRBackend.batch_get_image
+        self._original_complete_layer_upload = ecr_models.ECRBackend.complete_layer_upload
+
+    def patches(self) -> list[Any]:
+        corrections = self
+
+        def create_digest(image: Any) -> None:
+            image._image_digest = _sha256(image.image_manifest.encode("utf-8"))
+
+        def put_image(backend: Any, repository_name: str, image_manifest: str, image_tag: str,
+                      image_manifest_mediatype: str | None = None, digest: str | None = None) -> Any:
+            with corrections.lock:
+                corrections.calls.append(RecordedCall("put_image", {
+                    "repositoryName": repository_name, "imageTag": image_tag, "imageDigest": digest,
+                    "imageManifestMediaType": image_manifest_mediatype, "imageManifest": image_manifest}))
+                repository = backend.repositories.get(repository_name)
+                if repository is None:
+                    raise RepositoryNotFoundException(repository_name, backend.account_id)
+                actual = _sha256(image_manifest.encode("utf-8"))
+                if digest is not None and digest != actual:
+                    raise ImageDigestDoesNotMatchException(
+                        f"Invalid parameter at 'imageDigest': {digest} does not match the manifest digest {actual}")
+                holder = next((img for img in repository.images if image_tag in img.image_tags), None)
+                if holder is not None and repository.is_tag_immutable() and holder.image_digest != actual:
+                    raise ImageTagAlreadyExistsException(
+                        f"The image tag '{image_tag}' already exists in the '{repository_name}' repository "
+                        "and cannot be overwritten because the repository is immutable.")
+                document = json.loads(image_manifest)
+                if document.get("mediaType", image_manifest_mediatype) in media_types.INDEXES:
+                    present = {img.image_digest for img in repository.images}
+                    absent = [m["digest"] for m in document.get("manifests", []) if m["digest"] not in present]
+                    if absent:
+                        raise ReferencedImagesNotFoundException(
+                            f"Some of the referenced images were not found: {', '.join(absent)}")
+                return corrections._original_put_image(
+                    backend, repository_name, image_manifest, image_tag, image_manifest_mediatype, actual)
+
+        def batch_get_image(backend: Any, repository_name: str, registry_id: str | None = None,
+                            image_ids: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+            with corrections.lock:
+                corrections.calls.append(RecordedCall("batch_get_image", {
+                    "repositoryName": repository_name, "imageIds": list(image_ids or [])}))
+                images: list[dict[str, Any]] = []
+                failures: list[dict[str, Any]] = []
+                for image_id in image_ids or []:
+                    answer = corrections._original_batch_get_image(backend, repository_name, registry_id, [image_id])
+                    for image in answer["images"]:
+                        images.append({
+                            "registryId": image.registry_id,
+                            "repositoryName": repository_name,
+                            "imageId": {"imageDigest": image.image_digest,
+                                        **({"imageTag": image_id["imageTag"]} if "imageTag" in image_id else {})},
+                            "imageManifest": image.image_manifest,
+                            "imageManifestMediaType": image.image_manifest_media_type,
+                        })
+                    failures.extend({**failure, "imageId": image_id} for failure in answer["failures"])
+                return {"images": images, "failures": failures}
+
+        def complete_layer_upload(backend: Any, repository_name: str, upload_id: str, layer_digests: list[str],
+                                  registry_id: str | None = None) -> dict[str, Any]:
+            with corrections.lock:
+                repository = backend._get_repository(repository_name, registry_id)
+                upload = repository.uploads.get(upload_id)
+                if upload is not None:
+                    corrections.blob_server.add(repository_name, bytes(upload.layer_parts))
+                return corrections._original_complete_layer_upload(
+                    backend, repository_name, upload_id, layer_digests, registry_id)
+
+        def get_download_url_for_layer(response: Any) -> ActionResult:
+            repository_name = response._get_param("repositoryName")
+            digest = response._get_param("layerDigest")
+            with corrections.lock:
+                corrections.calls.append(RecordedCall("get_download_url_for_layer", {
+                    "repositoryName": repository_name, "layerDigest": digest}))
+                backend = response.ecr_backend
+                repository = backend.repositories.get(repository_name)
+                if repository is None:
+                    raise RepositoryNotFoundException(repository_name, backend.account_id)
+                if digest not in repository.layers or not corrections.blob_server.has(repository_name, digest):
+                    raise LayersNotFoundException(f"The specified layer {digest} does not exist")
+            return ActionResult({"downloadUrl": corrections.blob_server.presign(repository_name, digest),
+                                 "layerDigest": digest})
+
+        return [
+            mock.patch.object(ecr_models.Image, "_create_digest", create_digest),
+            mock.patch.object(ecr_models.ECRBackend, "put_image", put_image),
+            mock.patch.object(ecr_models.ECRBackend, "batch_get_image", batch_get_image),
+            mock.patch.object(ecr_models.ECRBackend, "complete_layer_upload", complete_layer_upload),
+            mock.patch.object(ecr_responses.ECRResponse, "get_download_url_for_layer", get_download_url_for_layer),
+        ]
+
+
+# --------------------------------------------------------------------------------------------- the fake
+
+
+@dataclass(frozen=True)
+class StoredImage:
+    digest: str
+    media_type: str
+    manifest: bytes
+
+
+class FakeEcr:
+    """``with FakeEcr() as ecr:`` — moto's ECR, corrected, with a blob server; fake credentials, no AWS."""
+
+    def __init__(self) -> None:
+        self.calls: list[RecordedCall] = []
+        self.blob_server = BlobServer()
+        self._stack = contextlib.ExitStack()
+        self.client: Any = None
+
+    def __enter__(self) -> FakeEcr:
+        stack = self._stack
+        stack.enter_context(mock.patch.dict(os.environ, FAKE_CREDENTIALS))
+        corrections = _EcrCorrections(self.blob_server, self.calls)
+        for patch in corrections.patches():
+            stack.enter_context(patch)
+        stack.enter_context(mock_aws())
+        self.blob_server.start()
+        stack.callback(self.blob_server.stop)
+        self.client = boto3.client("ecr", region_name=REGION)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stack.close()
+
+    # ---- seeding, through the real ECR API a `docker push` uses
+
+    def create_repository(self, name: str, *, immutable: bool = False) -> None:
+        self.client.create_repository(repositoryName=name,
+                                      imageTagMutability="IMMUTABLE" if immutable else "MUTABLE")
+
+    def push(self, repository: str, tag: str, image: ImageBlobs) -> str:
+        for data in image.blobs.values():
+            upload = self.client.initiate_layer_upload(repositoryName=repository)
+            self.client.upload_layer_part(repositoryName=repository, uploadId=upload["uploadId"],
+                                          partFirstByte=0, partLastByte=len(data) - 1, layerPartBlob=data)
+            self.client.complete_layer_upload(repositoryName=repository, uploadId=upload["uploadId"],
+                                              layerDigests=[_sha256(data)])
+        self.client.put_image(repositoryName=repository, imageTag=tag, imageManifest=image.manifest.decode(),
+                              imageManifestMediaType=image.media_type)
+        return image.digest
+
+    # ---- inspection
+
+    def image_at(self, repository: str, tag: str) -> StoredImage | None:
+        response = self.client.batch_get_image(repositoryName=repository, imageIds=[{"imageTag": tag}],
+                                               acceptedMediaTypes=list(media_types.ALL_MANIFESTS))
+        self.calls.pop()  # inspection is not the service's traffic
+        if not response["images"]:
+            return None
+        image = response["images"][0]
+        return StoredImage(image["imageId"]["imageDigest"], image["imageManifestMediaType"],
+                           image["imageManifest"].encode("utf-8"))
+
+    def operations(self) -> list[str]:
+        return [call.operation for call in self.calls]
+
+
+@contextlib.contextmanager
+def fake_ecr() -> Iterator[FakeEcr]:
+    with FakeEcr() as ecr:
+        yield ecr

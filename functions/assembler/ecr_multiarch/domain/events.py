@@ -1,0 +1,79 @@
+"""Classifying an "ECR Image Action" event: is it an arch-tag push this function must act on, and if not, why not.
+
+Everything but action-type, repository-name, result and image-digest is optional in real events; delivery is at
+least once. Our own index writes come back as PUSH events too: a tag without a known suffix, or an index media
+type, is skipped here (the EventBridge rule filters the same way, so this is the second of two guards).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from . import media_types
+from .digest import Digest, InvalidDigestError
+from .tags import ArchTag, parse_arch_tag
+
+ECR_SOURCE = "aws.ecr"
+IMAGE_ACTION = "ECR Image Action"
+
+
+@dataclass(frozen=True, slots=True)
+class ArchPush:
+    """A successful push of an arch-suffixed tag: the version it belongs to may now be complete."""
+
+    repository: str
+    digest: Digest
+    arch_tag: ArchTag
+
+    @property
+    def version(self) -> str:
+        return self.arch_tag.version
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """An event this function does not act on, and the reason (logged and returned)."""
+
+    reason: str
+    repository: str | None = None
+    tag: str | None = None
+
+
+def _text(detail: Mapping[str, Any], key: str) -> str | None:
+    value = detail.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def classify_event(event: Any, suffixes: Iterable[str]) -> ArchPush | Skip:
+    """Never raises: anything unexpected is a Skip with a reason that names what was wrong."""
+    if not isinstance(event, Mapping):
+        return Skip("event is not a JSON object")
+    if event.get("source") != ECR_SOURCE or event.get("detail-type") != IMAGE_ACTION:
+        return Skip(f"not an ECR image action (source={event.get('source')!r}, "
+                    f"detail-type={event.get('detail-type')!r})")
+    detail = event.get("detail")
+    if not isinstance(detail, Mapping):
+        return Skip("event has no detail object")
+    repository = _text(detail, "repository-name")
+    tag = _text(detail, "image-tag")
+    if repository is None:
+        return Skip("event has no repository-name")
+    if detail.get("action-type") != "PUSH":
+        return Skip(f"action-type is {detail.get('action-type')!r}, not PUSH", repository, tag)
+    if detail.get("result") != "SUCCESS":
+        return Skip(f"result is {detail.get('result')!r}, not SUCCESS", repository, tag)
+    if tag is None:
+        return Skip("untagged push", repository)
+    manifest_media_type = detail.get("manifest-media-type")
+    if manifest_media_type in media_types.INDEXES:
+        return Skip(f"pushed image is an index ({manifest_media_type}); indexes are never inputs", repository, tag)
+    parsed = parse_arch_tag(tag, suffixes)
+    if parsed is None:
+        return Skip("tag has no configured architecture suffix", repository, tag)
+    try:
+        digest = Digest(detail.get("image-digest"))  # type: ignore[arg-type]
+    except InvalidDigestError:
+        return Skip("event has no valid image-digest", repository, tag)
+    return ArchPush(repository=repository, digest=digest, arch_tag=parsed)

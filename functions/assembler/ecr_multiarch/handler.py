@@ -1,0 +1,87 @@
+"""The Lambda entry point: parse the event, call the assembler, log and count the outcome. Nothing else.
+
+Clients are built lazily, once per warm container, in ``services()``; tests and the demo replace them with
+``configure()``. Transient errors propagate (Lambda retries the event, then sends it to the dead-letter target);
+permanent ones come back as a ``rejected`` outcome from the assembler.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from .assembler import Assembler
+from .domain.events import Skip, classify_event
+from .errors import TransientError
+from .outcome import Outcome, OutcomeKind
+from .settings import Settings
+
+logger = Logger(service="ecr-multiarch")
+metrics = Metrics(namespace="EcrMultiarch", service="ecr-multiarch")
+tracer = Tracer(service="ecr-multiarch")
+# The service's own module loggers (assembler, adapters) write through the same structured JSON formatter.
+copy_config_to_registered_loggers(source_logger=logger, include={"ecr_multiarch"})
+
+_assembler: Assembler | None = None
+
+
+def configure(assembler: Assembler | None) -> None:
+    """Use ``assembler`` for the next invocations (tests, the demo); None goes back to the lazily built default."""
+    global _assembler  # noqa: PLW0603 - the warm container's composition root is module state by design
+    _assembler = assembler
+
+
+def services() -> Assembler:
+    """The composition root: boto3 ECR client, requests session, settings — built on first use, then reused."""
+    global _assembler  # noqa: PLW0603
+    if _assembler is None:
+        import boto3
+
+        from .adapters.ecr import BOTOCORE_CONFIG, EcrRegistry
+        from .adapters.http_blobs import HttpBlobReader
+
+        settings = Settings.from_environment(os.environ)
+        registry = EcrRegistry(boto3.client("ecr", config=BOTOCORE_CONFIG))
+        _assembler = Assembler(registry, HttpBlobReader(), settings)
+    return _assembler
+
+
+def handle(event: Any, assembler: Assembler) -> Outcome:
+    classified = classify_event(event, assembler.settings.required_architectures)
+    if isinstance(classified, Skip):
+        return Outcome(OutcomeKind.SKIPPED, classified.repository, reason=classified.reason)
+    bridge_event = EventBridgeEvent(event)
+    logger.append_keys(
+        repository=classified.repository,
+        tag=classified.arch_tag.tag,
+        pushed_digest=str(classified.digest),
+        event_id=bridge_event.get_id,
+    )
+    return assembler.assemble(classified.repository, classified.version)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        outcome = handle(event, services())
+    except TransientError as error:
+        # Lambda retries the event; after the last retry it goes to the dead-letter destination.
+        metrics.add_metric(name="TransientError", unit=MetricUnit.Count, value=1)
+        logger.warning("transient failure; the event will be retried", extra={"error": str(error),
+                                                                             "error_type": type(error).__name__})
+        raise
+    metrics.add_metric(name=outcome.kind.value.capitalize(), unit=MetricUnit.Count, value=1)
+    result = outcome.to_json()
+    log_extra: dict[str, Any] = {"result": result}
+    if outcome.index is not None and outcome.kind is not OutcomeKind.UNCHANGED:
+        log_extra["index"] = outcome.index.to_json()
+    logger.info(f"outcome: {outcome.kind.value}", extra=log_extra)
+    return result

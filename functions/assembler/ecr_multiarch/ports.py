@@ -1,0 +1,44 @@
+"""What the service needs from the outside world, as protocols, so tests and the demo can pass other adapters."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from .domain.digest import Digest
+from .domain.index import ImageIndex
+
+
+@dataclass(frozen=True, slots=True)
+class StoredManifest:
+    """A manifest as ECR holds it at a tag: the exact bytes, their digest (verified) and the stored media type."""
+
+    tag: str
+    digest: Digest
+    media_type: str
+    body: bytes
+
+
+class PutResult(enum.Enum):
+    WRITTEN = "written"
+    ALREADY_EXISTS = "already-exists"
+
+
+class Registry(Protocol):
+    def get_manifests(self, repository: str, tags: Sequence[str]) -> dict[str, StoredManifest]:
+        """The manifest at each tag that exists; tags that do not exist are absent from the result."""
+        ...
+
+    def config_download_url(self, repository: str, digest: Digest) -> str:
+        """A short-lived URL for a blob; a secret, never to be logged."""
+        ...
+
+    def put_index(self, repository: str, tag: str, index: ImageIndex) -> PutResult: ...
+
+
+class BlobReader(Protocol):
+    def read(self, url: str, digest: Digest, size: int) -> bytes:
+        """Exactly the blob ``digest`` of ``size`` bytes, or an error; never anything else."""
+        ...
