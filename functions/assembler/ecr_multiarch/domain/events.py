@@ -66,7 +66,7 @@ def classify_event(event: Any, suffixes: Iterable[str]) -> ArchPush | Skip:
         return Skip(f"result is {detail.get('result')!r}, not SUCCESS", repository, tag)
     if tag is None:
         return Skip("untagged push", repository)
-    manifest_media_type = detail.get("manifest-media-type")
+    manifest_media_type = _text(detail, "manifest-media-type")
     if manifest_media_type in media_types.INDEXES:
         return Skip(f"pushed image is an index ({manifest_media_type}); indexes are never inputs", repository, tag)
     parsed = parse_arch_tag(tag, suffixes)

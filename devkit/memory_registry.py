@@ -1,0 +1,58 @@
+"""A plain in-process Registry and BlobReader (no moto, no HTTP) for fast property tests and benchmarks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ecr_multiarch.domain.digest import Digest
+from ecr_multiarch.domain.index import ImageIndex
+from ecr_multiarch.errors import RepositoryNotFoundError
+from ecr_multiarch.ports import PutResult, StoredManifest
+
+from .images import ImageBlobs
+
+
+@dataclass
+class MemoryRegistry:
+    """Tags -> manifests per repository, and blobs by digest; counts every call like a bill would."""
+
+    tags: dict[str, dict[str, StoredManifest]] = field(default_factory=dict)
+    blobs: dict[str, bytes] = field(default_factory=dict)
+    calls: list[str] = field(default_factory=list)
+
+    def create_repository(self, repository: str) -> None:
+        self.tags.setdefault(repository, {})
+
+    def push(self, repository: str, tag: str, image: ImageBlobs) -> None:
+        self.blobs.update(image.blobs)
+        self._repository(repository)[tag] = StoredManifest(tag, Digest(image.digest), image.media_type,
+                                                           image.manifest)
+
+    def get_manifests(self, repository: str, tags: Sequence[str]) -> dict[str, StoredManifest]:
+        self.calls.append("BatchGetImage")
+        held = self._repository(repository)
+        return {tag: held[tag] for tag in tags if tag in held}
+
+    def config_download_url(self, repository: str, digest: Digest) -> str:
+        self.calls.append("GetDownloadUrlForLayer")
+        self._repository(repository)
+        return f"memory://{digest}"
+
+    def put_index(self, repository: str, tag: str, index: ImageIndex) -> PutResult:
+        self.calls.append("PutImage")
+        held = self._repository(repository)
+        current = held.get(tag)
+        if current is not None and current.digest == index.digest:
+            return PutResult.ALREADY_EXISTS
+        held[tag] = StoredManifest(tag, index.digest, index.media_type, index.body)
+        return PutResult.WRITTEN
+
+    def read(self, url: str, digest: Digest, size: int) -> bytes:
+        self.calls.append("GET blob")
+        return self.blobs[str(digest)]
+
+    def _repository(self, repository: str) -> dict[str, StoredManifest]:
+        if repository not in self.tags:
+            raise RepositoryNotFoundError(f"repository {repository!r} does not exist")
+        return self.tags[repository]

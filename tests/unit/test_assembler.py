@@ -1,0 +1,131 @@
+"""The assembler's decisions against a plain in-memory registry: fast enough for property tests."""
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from devkit.images import make_image
+from devkit.memory_registry import MemoryRegistry
+from ecr_multiarch.assembler import Assembler
+from ecr_multiarch.domain import media_types
+from ecr_multiarch.domain.index import IndexFormat
+from ecr_multiarch.outcome import OutcomeKind
+from ecr_multiarch.settings import Settings
+
+ARCHES = ("amd64", "arm64", "armv7", "ppc64le")
+IMAGES = {
+    "amd64": make_image("amd64"),
+    "arm64": make_image("arm64", variant="v8"),
+    "armv7": make_image("arm", variant="v7"),
+    "ppc64le": make_image("ppc64le"),
+}
+
+
+def assembler(registry: MemoryRegistry, **settings: object) -> Assembler:
+    return Assembler(registry, registry, Settings(**settings))  # type: ignore[arg-type]
+
+
+def test_waiting_names_the_missing_tags() -> None:
+    registry = MemoryRegistry()
+    registry.create_repository("golang")
+    registry.push("golang", "1.0-amd64", IMAGES["amd64"])
+    outcome = assembler(registry, required_architectures=ARCHES).assemble("golang", "1.0")
+    assert outcome.kind is OutcomeKind.WAITING
+    assert outcome.missing == ("1.0-arm64", "1.0-armv7", "1.0-ppc64le")
+    assert registry.calls == ["BatchGetImage"]
+
+
+def test_dry_run_plans_and_writes_nothing() -> None:
+    registry = MemoryRegistry()
+    registry.create_repository("golang")
+    for arch in ("amd64", "arm64"):
+        registry.push("golang", f"1.0-{arch}", IMAGES[arch])
+    outcome = assembler(registry, dry_run=True).assemble("golang", "1.0")
+    assert outcome.kind is OutcomeKind.PLANNED
+    assert outcome.index is not None and outcome.digest == str(outcome.index.digest)
+    assert "1.0" not in registry.tags["golang"]
+    assert "PutImage" not in registry.calls
+
+
+def test_missing_repository_is_rejected_not_raised() -> None:
+    outcome = assembler(MemoryRegistry()).assemble("nope", "1.0")
+    assert outcome.kind is OutcomeKind.REJECTED
+    assert "does not exist" in (outcome.reason or "")
+
+
+def test_index_format_setting_overrides_auto() -> None:
+    registry = MemoryRegistry()
+    registry.create_repository("golang")
+    for arch in ("amd64", "arm64"):
+        registry.push("golang", f"1.0-{arch}", IMAGES[arch])
+    outcome = assembler(registry, index_format=IndexFormat.OCI).assemble("golang", "1.0")
+    assert outcome.kind is OutcomeKind.CREATED
+    assert json.loads(registry.tags["golang"]["1.0"].body)["mediaType"] == media_types.OCI_INDEX
+
+
+def test_configs_are_read_once_per_digest_across_invocations() -> None:
+    registry = MemoryRegistry()
+    registry.create_repository("golang")
+    for arch in ("amd64", "arm64"):
+        registry.push("golang", f"1.0-{arch}", IMAGES[arch])
+        registry.push("golang", f"1.1-{arch}", IMAGES[arch])  # same images, another version
+    service = assembler(registry)
+    service.assemble("golang", "1.0")
+    service.assemble("golang", "1.1")
+    assert registry.calls.count("GET blob") == 2
+    assert registry.calls.count("GetDownloadUrlForLayer") == 2
+
+
+@pytest.mark.parametrize("arch", ["arm64", "amd64"])
+def test_mislabelled_architecture_is_rejected(arch: str) -> None:
+    registry = MemoryRegistry()
+    registry.create_repository("golang")
+    registry.push("golang", "1.0-amd64", IMAGES["amd64"])
+    registry.push("golang", "1.0-arm64", IMAGES["amd64"] if arch == "arm64" else IMAGES["arm64"])
+    if arch == "amd64":
+        registry.push("golang", "1.0-amd64", IMAGES["arm64"])
+    outcome = assembler(registry).assemble("golang", "1.0")
+    assert outcome.kind is OutcomeKind.REJECTED
+    assert f"1.0-{arch} is labelled {arch}" in (outcome.reason or "")
+    assert "1.0" not in registry.tags["golang"]
+
+
+events = st.lists(st.sampled_from(ARCHES), min_size=1, max_size=20)
+
+
+@settings(max_examples=150, deadline=None)
+@given(order=st.permutations(ARCHES), extra=events)
+def test_any_order_and_duplication_of_events_writes_one_index_with_identical_bytes(
+    order: list[str], extra: list[str]
+) -> None:
+    """Each arch is pushed once, just before its first event; events come in any order and any number of times."""
+    registry = MemoryRegistry()
+    registry.create_repository("golang")
+    service = assembler(registry, required_architectures=ARCHES)
+    pushed: set[str] = set()
+    outcomes = []
+    for arch in [*order, *extra]:
+        if arch not in pushed:
+            registry.push("golang", f"1.0-{arch}", IMAGES[arch])
+            pushed.add(arch)
+        outcomes.append(service.assemble("golang", "1.0").kind)
+    assert registry.calls.count("PutImage") == 1
+    assert outcomes.count(OutcomeKind.CREATED) == 1
+    assert set(outcomes) <= {OutcomeKind.WAITING, OutcomeKind.CREATED, OutcomeKind.UNCHANGED}
+    body = registry.tags["golang"]["1.0"].body
+    # The bytes are a function of the children alone: a fresh assembly from scratch renders the very same.
+    reference = MemoryRegistry()
+    reference.create_repository("golang")
+    for arch in ARCHES:
+        reference.push("golang", f"1.0-{arch}", IMAGES[arch])
+    assembler(reference, required_architectures=ARCHES).assemble("golang", "1.0")
+    assert reference.tags["golang"]["1.0"].body == body
+    platforms = [entry["platform"] for entry in json.loads(body)["manifests"]]
+    assert platforms == [
+        {"architecture": "amd64", "os": "linux"},
+        {"architecture": "arm64", "os": "linux", "variant": "v8"},
+        {"architecture": "arm", "os": "linux", "variant": "v7"},
+        {"architecture": "ppc64le", "os": "linux"},
+    ]

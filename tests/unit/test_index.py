@@ -1,0 +1,76 @@
+import hashlib
+import itertools
+import json
+
+import pytest
+
+from ecr_multiarch.domain import media_types
+from ecr_multiarch.domain.digest import Digest
+from ecr_multiarch.domain.index import ChildDescriptor, IndexFormat, build_index, choose_media_type
+from ecr_multiarch.domain.platform import Platform
+
+AMD64 = ChildDescriptor(media_types.DOCKER_MANIFEST, 528, Digest("sha256:" + "a" * 64), Platform("linux", "amd64"))
+ARM64 = ChildDescriptor(media_types.DOCKER_MANIFEST, 529, Digest("sha256:" + "b" * 64),
+                        Platform("linux", "arm64", "v8"))
+OCI_ARM64 = ChildDescriptor(media_types.OCI_MANIFEST, 400, Digest("sha256:" + "c" * 64), Platform("linux", "arm64"))
+WINDOWS = ChildDescriptor(media_types.DOCKER_MANIFEST, 700, Digest("sha256:" + "d" * 64),
+                          Platform("windows", "amd64", os_version="10.0.20348.1906", os_features=("win32k",)))
+
+
+def test_docker_list_exact_bytes_and_digest() -> None:
+    index = build_index([AMD64, ARM64], IndexFormat.AUTO)
+    expected = (
+        '{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.list.v2+json",'
+        '"manifests":['
+        '{"mediaType":"application/vnd.docker.distribution.manifest.v2+json","size":528,'
+        '"digest":"sha256:' + "a" * 64 + '","platform":{"architecture":"amd64","os":"linux"}},'
+        '{"mediaType":"application/vnd.docker.distribution.manifest.v2+json","size":529,'
+        '"digest":"sha256:' + "b" * 64 + '","platform":{"architecture":"arm64","os":"linux","variant":"v8"}}]}'
+    ).encode()
+    assert index.body == expected
+    assert str(index.digest) == "sha256:" + hashlib.sha256(expected).hexdigest()
+    assert index.media_type == media_types.DOCKER_MANIFEST_LIST
+
+
+def test_oci_index_when_any_child_is_oci() -> None:
+    index = build_index([AMD64, OCI_ARM64], IndexFormat.AUTO)
+    document = json.loads(index.body)
+    assert document["mediaType"] == media_types.OCI_INDEX == index.media_type
+    assert [m["mediaType"] for m in document["manifests"]] == [media_types.DOCKER_MANIFEST, media_types.OCI_MANIFEST]
+
+
+@pytest.mark.parametrize(
+    ("children", "requested", "media_type"),
+    [
+        ([AMD64, ARM64], IndexFormat.AUTO, media_types.DOCKER_MANIFEST_LIST),
+        ([AMD64, OCI_ARM64], IndexFormat.AUTO, media_types.OCI_INDEX),
+        ([OCI_ARM64], IndexFormat.AUTO, media_types.OCI_INDEX),
+        ([AMD64, ARM64], IndexFormat.OCI, media_types.OCI_INDEX),
+        ([AMD64, OCI_ARM64], IndexFormat.DOCKER, media_types.DOCKER_MANIFEST_LIST),
+    ],
+)
+def test_format_decision(children: list[ChildDescriptor], requested: IndexFormat, media_type: str) -> None:
+    chosen, reason = choose_media_type(children, requested)
+    assert chosen == media_type
+    assert reason
+
+
+def test_windows_platform_fields_are_written() -> None:
+    document = json.loads(build_index([WINDOWS], IndexFormat.AUTO).body)
+    assert document["manifests"][0]["platform"] == {
+        "architecture": "amd64", "os": "windows", "os.version": "10.0.20348.1906", "os.features": ["win32k"]
+    }
+
+
+def test_same_children_same_bytes_and_order_is_kept() -> None:
+    children = [AMD64, ARM64, WINDOWS]
+    renders = {build_index(list(children), IndexFormat.AUTO).body for _ in range(3)}
+    assert len(renders) == 1
+    # Order is the configured architecture order, given by the caller; a different order is a different index.
+    digests = {build_index(list(order), IndexFormat.AUTO).digest for order in itertools.permutations(children)}
+    assert len(digests) == 6
+
+
+def test_an_index_needs_children() -> None:
+    with pytest.raises(ValueError, match="at least one child"):
+        build_index([], IndexFormat.AUTO)
