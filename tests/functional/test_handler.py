@@ -31,8 +31,8 @@ def push(ecr: FakeEcr, arch: str, image: ImageBlobs) -> dict[str, Any]:
 def expected_docker_list(*children: tuple[ImageBlobs, dict[str, str]]) -> bytes:
     """The index written out by hand, independently of the code under test."""
     entries = ",".join(
-        '{"mediaType":"%s","size":%d,"digest":"%s","platform":%s}'
-        % (image.media_type, len(image.manifest), image.digest, json.dumps(platform, separators=(",", ":")))
+        f'{{"mediaType":"{image.media_type}","size":{len(image.manifest)},"digest":"{image.digest}",'
+        f'"platform":{json.dumps(platform, separators=(",", ":"))}}}'
         for image, platform in children
     )
     return ('{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.list.v2+json",'

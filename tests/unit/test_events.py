@@ -33,8 +33,8 @@ EVENT: dict[str, Any] = {
 
 def with_detail(**changes: Any) -> dict[str, Any]:
     event = copy.deepcopy(EVENT)
-    for key, value in changes.items():
-        key = key.replace("_", "-")
+    for name, value in changes.items():
+        key = name.replace("_", "-")
         if value is None:
             event["detail"].pop(key, None)
         else:

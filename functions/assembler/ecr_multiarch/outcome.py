@@ -9,7 +9,7 @@ from typing import Any
 from .domain.index import ImageIndex
 
 
-class OutcomeKind(str, enum.Enum):
+class OutcomeKind(enum.StrEnum):
     CREATED = "created"  # the version tag did not exist; the index was written
     UPDATED = "updated"  # the version tag held an older index; the new one was written
     UNCHANGED = "unchanged"  # the version tag already holds exactly the index the children call for

@@ -64,7 +64,7 @@ class EcrRegistry:
             response = self._call(
                 "BatchGetImage",
                 repository,
-                lambda chunk=chunk: self._client.batch_get_image(  # type: ignore[misc]
+                lambda chunk=chunk: self._client.batch_get_image(
                     repositoryName=repository,
                     imageIds=[{"imageTag": tag} for tag in chunk],
                     acceptedMediaTypes=list(media_types.ALL_MANIFESTS),

@@ -27,8 +27,8 @@ class ConfigReference:
 def parse_json_object(body: bytes, what: str) -> dict[str, Any]:
     try:
         document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InvalidManifestError(f"{what} is not valid JSON: {error.msg if hasattr(error, 'msg') else error}")
+    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError both are
+        raise InvalidManifestError(f"{what} is not valid JSON: {error}") from None
     if not isinstance(document, dict):
         raise InvalidManifestError(f"{what} is not a JSON object")
     return document
