@@ -7,6 +7,7 @@ What moto 5.2 gets wrong for this project, and what is done about it here:
      (ImageTagAlreadyExistsException) and an index whose children are not in the repository
      (ReferencedImagesNotFoundException), and a missing repository is RepositoryNotFoundException.
 - BatchGetImage names the last tag an image got, not the one asked for. -> answers name the tag asked for.
+- ListImages ignores maxResults and nextToken. -> pages as ECR does (default 100, at most 1,000 per page).
 - GetDownloadUrlForLayer is not implemented and uploaded layer bytes are thrown away.
   -> uploaded blobs are kept and served by ``BlobServer`` over real HTTP, behind a presigned-looking URL whose
      signature the server checks (403 when wrong or expired), with injectable faults.
@@ -37,7 +38,7 @@ from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult
 from moto.ecr import models as ecr_models
 from moto.ecr import responses as ecr_responses
-from moto.ecr.exceptions import RepositoryNotFoundException
+from moto.ecr.exceptions import InvalidParameterException, RepositoryNotFoundException
 
 from ecr_multiarch.domain import media_types
 
@@ -52,7 +53,7 @@ FAKE_CREDENTIALS = {
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
 }
-RECORDED_OPERATIONS = ("batch_get_image", "put_image", "get_download_url_for_layer")
+RECORDED_OPERATIONS = ("batch_get_image", "put_image", "get_download_url_for_layer", "list_images")
 
 
 class ImageDigestDoesNotMatchException(ServiceException):
@@ -283,7 +284,27 @@ class _EcrCorrections:
             return ActionResult({"downloadUrl": corrections.blob_server.presign(repository_name, digest),
                                  "layerDigest": digest})
 
+        def list_images(response: Any) -> ActionResult:
+            repository_name = response._get_param("repositoryName")
+            tag_status = (response._get_param("filter") or {}).get("tagStatus", "ANY")
+            max_results = int(response._get_param("maxResults") or 100)
+            if not 1 <= max_results <= 1000:
+                raise InvalidParameterException("maxResults must be between 1 and 1000")
+            start = int(response._get_param("nextToken") or 0)
+            with corrections.lock:
+                corrections.calls.append(RecordedCall("list_images", {
+                    "repositoryName": repository_name, "maxResults": max_results, "nextToken": start}))
+                images = response.ecr_backend.list_images(repository_name, tag_status=tag_status)
+                ids = [{"imageDigest": image.image_digest, **({"imageTag": tag} if tag else {})}
+                       for image in images for tag in (image.image_tags or [None])]
+            page = ids[start : start + max_results]
+            result: dict[str, Any] = {"imageIds": page}
+            if start + max_results < len(ids):
+                result["nextToken"] = str(start + max_results)
+            return ActionResult(result)
+
         return [
+            mock.patch.object(ecr_responses.ECRResponse, "list_images", list_images),
             mock.patch.object(ecr_models.Image, "_create_digest", create_digest),
             mock.patch.object(ecr_models.ECRBackend, "put_image", put_image),
             mock.patch.object(ecr_models.ECRBackend, "batch_get_image", batch_get_image),

@@ -34,6 +34,10 @@ class MemoryRegistry:
         held = self._repository(repository)
         return {tag: held[tag] for tag in tags if tag in held}
 
+    def list_tags(self, repository: str) -> list[str]:
+        self.calls.append("ListImages")
+        return list(self._repository(repository))
+
     def config_download_url(self, repository: str, digest: Digest) -> str:
         self.calls.append("GetDownloadUrlForLayer")
         self._repository(repository)

@@ -4,12 +4,14 @@ import hashlib
 import json
 from typing import Any
 
+import boto3
 import pytest
 
 from devkit.fake_ecr import FakeEcr
 from devkit.images import ImageBlobs, make_image
 from devkit.lambda_context import FakeLambdaContext
 from ecr_multiarch import handler
+from ecr_multiarch.adapters.ecr import EcrRegistry
 from ecr_multiarch.domain import media_types
 from ecr_multiarch.errors import BlobUnavailableError
 from ecr_multiarch.settings import Settings
@@ -189,3 +191,13 @@ def test_default_composition_root_reads_settings_from_the_environment(
     assert result["outcome"] == "created"
     stored = ecr.image_at("golang", VERSION)
     assert stored is not None and stored.media_type == media_types.OCI_INDEX
+
+
+def test_list_tags_pages_through_the_repository(ecr: FakeEcr) -> None:
+    for index in range(1005):
+        ecr.client.put_image(repositoryName="golang", imageTag=f"t{index}",
+                             imageManifest=make_image("amd64", revision=str(index)).manifest.decode())
+    ecr.calls.clear()
+    tags = EcrRegistry(boto3.client("ecr")).list_tags("golang")
+    assert len(tags) == 1005 and tags[0] == "t0"
+    assert [call.params["maxResults"] for call in ecr.calls if call.operation == "list_images"] == [1000, 1000]

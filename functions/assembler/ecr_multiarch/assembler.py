@@ -17,6 +17,7 @@ import json
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from .domain import media_types
@@ -89,19 +90,31 @@ class Assembler:
     def settings(self) -> Settings:
         return self._settings
 
-    def assemble(self, repository: str, version: str) -> Outcome:
-        """Make ``repository:version`` the index of its architecture tags, if they are all there."""
+    def version_tags(self, version: str) -> list[str]:
+        """The tags one assembly of ``version`` reads: every required arch tag, then the version tag itself."""
+        return [*(arch_tag(version, suffix) for suffix in self._settings.required_architectures), version]
+
+    def assemble(
+        self, repository: str, version: str, prefetched: Mapping[str, StoredManifest] | None = None
+    ) -> Outcome:
+        """Make ``repository:version`` the index of its architecture tags, if they are all there.
+
+        ``prefetched``: the manifests at ``version_tags(version)`` from a bulk read (a sweep reads 100 tags per
+        call); it replaces the first read only: every verify read after a write is fresh.
+        """
         try:
-            return self._assemble(repository, version)
+            return self._assemble(repository, version, prefetched)
         except PermanentError as error:
             return Outcome(OutcomeKind.REJECTED, repository, version, reason=str(error))
 
-    def _assemble(self, repository: str, version: str) -> Outcome:
+    def _assemble(
+        self, repository: str, version: str, prefetched: Mapping[str, StoredManifest] | None
+    ) -> Outcome:
         first_write: Outcome | None = None
         writes = 0
-        for _attempt in range(MAX_ATTEMPTS):
+        for attempt in range(MAX_ATTEMPTS):
             try:
-                plan = self._plan(repository, version)
+                plan = self._plan(repository, version, prefetched if attempt == 0 else None)
             except _Rejected as rejection:
                 return Outcome(OutcomeKind.REJECTED, repository, version, reason=str(rejection), writes=writes)
             if isinstance(plan, Outcome):
@@ -139,10 +152,16 @@ class Assembler:
             "attempts (children re-pushed concurrently); the event will be retried"
         )
 
-    def _plan(self, repository: str, version: str) -> Outcome | _Write:
-        """One fresh read, and what it calls for: a terminal outcome, or an index to write."""
+    def _plan(
+        self, repository: str, version: str, prefetched: Mapping[str, StoredManifest] | None
+    ) -> Outcome | _Write:
+        """One read (fresh unless prefetched), and what it calls for: a terminal outcome, or an index to write."""
         tags = {suffix: arch_tag(version, suffix) for suffix in self._settings.required_architectures}
-        manifests = self._registry.get_manifests(repository, [*tags.values(), version])
+        wanted = [*tags.values(), version]
+        if prefetched is None:
+            manifests = self._registry.get_manifests(repository, wanted)
+        else:
+            manifests = {tag: prefetched[tag] for tag in wanted if tag in prefetched}
         missing = tuple(tag for tag in tags.values() if tag not in manifests)
         if missing:
             return Outcome(OutcomeKind.WAITING, repository, version, missing=missing)

@@ -31,6 +31,10 @@ class Registry(Protocol):
         """The manifest at each tag that exists; tags that do not exist are absent from the result."""
         ...
 
+    def list_tags(self, repository: str) -> list[str]:
+        """Every tag in the repository (pages of 1,000, the maximum ECR allows)."""
+        ...
+
     def config_download_url(self, repository: str, digest: Digest) -> str:
         """A short-lived URL for a blob; a secret, never to be logged."""
         ...

@@ -29,8 +29,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# BatchGetImage takes at most 100 image ids per call.
+# BatchGetImage takes at most 100 image ids per call; ListImages returns at most 1,000 per page.
 BATCH_GET_LIMIT = 100
+LIST_PAGE_SIZE = 1000
 
 # botocore's standard mode retries throttling, 5xx and connection errors with jittered backoff; adaptive mode also
 # slows the client down when ECR throttles (PutImage is 10 TPS per account, shared with every docker push).
@@ -83,6 +84,17 @@ class EcrRegistry:
                         f"{code} {failure.get('failureReason', '')}".strip()
                     )
         return found
+
+    def list_tags(self, repository: str) -> list[str]:
+        def pages() -> list[Any]:
+            paginator = self._client.get_paginator("list_images")
+            return list(paginator.paginate(repositoryName=repository, filter={"tagStatus": "TAGGED"},
+                                           PaginationConfig={"PageSize": LIST_PAGE_SIZE}))
+
+        tags: list[str] = []
+        for page in self._call("ListImages", repository, pages):
+            tags.extend(image_id["imageTag"] for image_id in page.get("imageIds", []) if image_id.get("imageTag"))
+        return list(dict.fromkeys(tags))
 
     def config_download_url(self, repository: str, digest: Digest) -> str:
         response = self._call(
