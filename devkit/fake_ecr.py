@@ -11,7 +11,10 @@ What moto 5.2 gets wrong for this project, and what is done about it here:
 - GetDownloadUrlForLayer is not implemented and uploaded layer bytes are thrown away.
   -> uploaded blobs are kept and served by ``BlobServer`` over real HTTP, behind a presigned-looking URL whose
      signature the server checks (403 when wrong or expired), with injectable faults.
-Every ECR call the service makes is recorded in ``FakeEcr.calls``.
+Every ECR call the service makes is recorded in ``FakeEcr.calls``; ``FakeEcr.faults`` injects ECR errors
+("throttle", "server", "timeout") per operation, one per call, as botocore would meet them.
+``FakeEcr(server=True)`` runs moto as a real HTTP server on 127.0.0.1 (AWS_ENDPOINT_URL points every boto3
+client at it), for concurrency tests where each thread is its own Lambda container.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import contextlib
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
 import threading
@@ -33,12 +37,15 @@ from unittest import mock
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
+from botocore.exceptions import ReadTimeoutError
 from moto import mock_aws
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult
 from moto.ecr import models as ecr_models
 from moto.ecr import responses as ecr_responses
 from moto.ecr.exceptions import InvalidParameterException, RepositoryNotFoundException
+from moto.server import ThreadedMotoServer
+from werkzeug.exceptions import HTTPException
 
 from ecr_multiarch.domain import media_types
 
@@ -70,6 +77,33 @@ class ReferencedImagesNotFoundException(ServiceException):
 
 class LayersNotFoundException(ServiceException):
     code = "LayersNotFoundException"
+
+
+class ThrottlingException(ServiceException):
+    code = "ThrottlingException"
+    message = "Rate exceeded"
+
+
+class ServerException(HTTPException):
+    """ECR's ServerException with its real status, 500: moto would serialize a ServiceException as a 400."""
+
+    code = 500
+
+    def get_body(self, environ: Any = None, scope: Any = None) -> str:
+        return json.dumps({"__type": "ServerException", "message": "Internal service error (injected)"})
+
+    def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
+        return [("Content-Type", "application/x-amz-json-1.1")]
+
+
+def _raise_fault(kind: str) -> None:
+    if kind == "throttle":
+        raise ThrottlingException()
+    if kind == "server":
+        raise ServerException()
+    if kind == "timeout":
+        raise ReadTimeoutError(endpoint_url="https://api.ecr.us-east-1.amazonaws.com/")
+    raise ValueError(f"unknown ECR fault {kind!r}")
 
 
 def _sha256(data: bytes) -> str:
@@ -196,13 +230,24 @@ class RecordedCall:
 class _EcrCorrections:
     """The patches that make moto's ECR behave like ECR where the service depends on it."""
 
-    def __init__(self, blob_server: BlobServer, calls: list[RecordedCall]) -> None:
+    def __init__(self, blob_server: BlobServer, calls: list[RecordedCall],
+                 faults: dict[str, deque[str]]) -> None:
         self.blob_server = blob_server
         self.calls = calls
+        self.faults = faults
         self.lock = threading.RLock()  # moto's ECR backend is not thread-safe; the stress runs need it to be
         self._original_put_image = ecr_models.ECRBackend.put_image
         self._original_batch_get_image = ecr_models.ECRBackend.batch_get_image
         self._original_complete_layer_upload = ecr_models.ECRBackend.complete_layer_upload
+
+    def record(self, operation: str, params: dict[str, Any]) -> None:
+        """Count the call (ECR bills it even when it fails), then fail it if a fault is queued."""
+        with self.lock:
+            self.calls.append(RecordedCall(operation, params))
+            queue = self.faults.get(operation)
+            fault = queue.popleft() if queue else None
+        if fault is not None:
+            _raise_fault(fault)
 
     def patches(self) -> list[Any]:
         corrections = self
@@ -212,10 +257,10 @@ class _EcrCorrections:
 
         def put_image(backend: Any, repository_name: str, image_manifest: str, image_tag: str,
                       image_manifest_mediatype: str | None = None, digest: str | None = None) -> Any:
+            corrections.record("put_image", {
+                "repositoryName": repository_name, "imageTag": image_tag, "imageDigest": digest,
+                "imageManifestMediaType": image_manifest_mediatype, "imageManifest": image_manifest})
             with corrections.lock:
-                corrections.calls.append(RecordedCall("put_image", {
-                    "repositoryName": repository_name, "imageTag": image_tag, "imageDigest": digest,
-                    "imageManifestMediaType": image_manifest_mediatype, "imageManifest": image_manifest}))
                 repository = backend.repositories.get(repository_name)
                 if repository is None:
                     raise RepositoryNotFoundException(repository_name, backend.account_id)
@@ -240,9 +285,9 @@ class _EcrCorrections:
 
         def batch_get_image(backend: Any, repository_name: str, registry_id: str | None = None,
                             image_ids: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+            corrections.record("batch_get_image", {"repositoryName": repository_name,
+                                                    "imageIds": list(image_ids or [])})
             with corrections.lock:
-                corrections.calls.append(RecordedCall("batch_get_image", {
-                    "repositoryName": repository_name, "imageIds": list(image_ids or [])}))
                 images: list[dict[str, Any]] = []
                 failures: list[dict[str, Any]] = []
                 for image_id in image_ids or []:
@@ -272,9 +317,9 @@ class _EcrCorrections:
         def get_download_url_for_layer(response: Any) -> ActionResult:
             repository_name = response._get_param("repositoryName")
             digest = response._get_param("layerDigest")
+            corrections.record("get_download_url_for_layer", {"repositoryName": repository_name,
+                                                               "layerDigest": digest})
             with corrections.lock:
-                corrections.calls.append(RecordedCall("get_download_url_for_layer", {
-                    "repositoryName": repository_name, "layerDigest": digest}))
                 backend = response.ecr_backend
                 repository = backend.repositories.get(repository_name)
                 if repository is None:
@@ -291,9 +336,9 @@ class _EcrCorrections:
             if not 1 <= max_results <= 1000:
                 raise InvalidParameterException("maxResults must be between 1 and 1000")
             start = int(response._get_param("nextToken") or 0)
+            corrections.record("list_images", {"repositoryName": repository_name, "maxResults": max_results,
+                                                "nextToken": start})
             with corrections.lock:
-                corrections.calls.append(RecordedCall("list_images", {
-                    "repositoryName": repository_name, "maxResults": max_results, "nextToken": start}))
                 images = response.ecr_backend.list_images(repository_name, tag_status=tag_status)
                 ids = [{"imageDigest": image.image_digest, **({"imageTag": tag} if tag else {})}
                        for image in images for tag in (image.image_tags or [None])]
@@ -326,19 +371,34 @@ class StoredImage:
 class FakeEcr:
     """``with FakeEcr() as ecr:`` — moto's ECR, corrected, with a blob server; fake credentials, no AWS."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, server: bool = False) -> None:
         self.calls: list[RecordedCall] = []
+        self.faults: dict[str, deque[str]] = {operation: deque() for operation in RECORDED_OPERATIONS}
         self.blob_server = BlobServer()
+        self.endpoint_url: str | None = None
+        self._server = server
         self._stack = contextlib.ExitStack()
         self.client: Any = None
 
     def __enter__(self) -> FakeEcr:
         stack = self._stack
         stack.enter_context(mock.patch.dict(os.environ, FAKE_CREDENTIALS))
-        corrections = _EcrCorrections(self.blob_server, self.calls)
+        corrections = _EcrCorrections(self.blob_server, self.calls, self.faults)
         for patch in corrections.patches():
             stack.enter_context(patch)
-        stack.enter_context(mock_aws())
+        if self._server:
+            logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
+            moto_server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+            moto_server.start()
+            stack.callback(moto_server.stop)
+            host, port = moto_server.get_host_and_port()
+            self.endpoint_url = f"http://{host}:{port}"
+            stack.enter_context(mock.patch.dict(os.environ, {"AWS_ENDPOINT_URL": self.endpoint_url}))
+            # The server's state is process-wide: start and leave it empty.
+            stack.callback(_reset_moto)
+            _reset_moto()
+        else:
+            stack.enter_context(mock_aws())
         self.blob_server.start()
         stack.callback(self.blob_server.stop)
         self.client = boto3.client("ecr", region_name=REGION)
@@ -355,6 +415,8 @@ class FakeEcr:
 
     def push(self, repository: str, tag: str, image: ImageBlobs) -> str:
         for data in image.blobs.values():
+            if self.blob_server.has(repository, _sha256(data)):
+                continue  # like docker push: a blob the repository already has is not uploaded again
             upload = self.client.initiate_layer_upload(repositoryName=repository)
             self.client.upload_layer_part(repositoryName=repository, uploadId=upload["uploadId"],
                                           partFirstByte=0, partLastByte=len(data) - 1, layerPartBlob=data)
@@ -378,6 +440,13 @@ class FakeEcr:
 
     def operations(self) -> list[str]:
         return [call.operation for call in self.calls]
+
+
+def _reset_moto() -> None:
+    """What POST /moto-api/reset does: every backend of the process back to empty."""
+    from moto.core.base_backend import BackendDict
+
+    BackendDict.reset()
 
 
 @contextlib.contextmanager

@@ -110,3 +110,14 @@ def test_fuzzed_events_never_raise(mutations: dict[str, Any], top: dict[str, Any
     assert isinstance(result, ArchPush | Skip)
     if isinstance(result, ArchPush):
         assert result.arch_tag.tag == event["detail"]["image-tag"]
+
+
+@pytest.mark.parametrize("name", ["../../etc", "Golang", "a", "team//app", "-golang", "golang-", "x" * 257])
+def test_invalid_repository_names_are_skipped(name: str) -> None:
+    result = classify_event(with_detail(repository_name=name), SUFFIXES)
+    assert isinstance(result, Skip) and "not a valid ECR repository name" in result.reason
+
+
+@pytest.mark.parametrize("name", ["golang", "team/app", "my-org/tools/go_lang", "a.b"])
+def test_valid_repository_names_pass(name: str) -> None:
+    assert isinstance(classify_event(with_detail(repository_name=name), SUFFIXES), ArchPush)

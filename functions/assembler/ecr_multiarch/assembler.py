@@ -26,7 +26,13 @@ from .domain.index import ChildDescriptor, ImageIndex, build_index
 from .domain.manifest import ConfigReference, InvalidManifestError, config_reference
 from .domain.platform import InvalidConfigError, Platform, platform_from_config
 from .domain.tags import arch_tag
-from .errors import BlobUrlExpiredError, PermanentError, UnsettledError
+from .errors import (
+    BlobUrlExpiredError,
+    ImmutableTagError,
+    PermanentError,
+    ReferencedImagesMissingError,
+    UnsettledError,
+)
 from .outcome import Outcome, OutcomeKind
 from .ports import BlobReader, PutResult, Registry, StoredManifest
 from .settings import Settings
@@ -133,7 +139,15 @@ class Assembler:
                 kind = "create" if plan.replaces is None else "update"
                 return Outcome(OutcomeKind.PLANNED, repository, version, str(plan.index.digest),
                                reason=f"DRY_RUN: would {kind} the index", index=plan.index)
-            result = self._registry.put_index(repository, version, plan.index)
+            try:
+                result = self._registry.put_index(repository, version, plan.index)
+            except ReferencedImagesMissingError as error:
+                # A child was replaced or deleted between our read and our write: the next attempt reads afresh.
+                logger.info("a child changed during the write; reading again", extra={"error": str(error)})
+                continue
+            except ImmutableTagError as error:
+                holds = f"it holds {plan.replaces}" if plan.replaces else "it holds another image"
+                raise ImmutableTagError(f"{error}; {holds}, not the desired index {plan.index.digest}") from None
             writes += result is PutResult.WRITTEN
             logger.info(
                 "index written" if result is PutResult.WRITTEN else "index already present",

@@ -25,6 +25,10 @@ class RepositoryNotFoundError(PermanentError):
     pass
 
 
+class AccessDeniedError(PermanentError):
+    """The function's role may not touch this repository: a deployment setting, not a passing fault."""
+
+
 class ImmutableTagError(PermanentError):
     """The version tag is immutable and already holds another image."""
 

@@ -24,7 +24,8 @@ from .settings import Settings
 
 logger = Logger(service="ecr-multiarch")
 metrics = Metrics(namespace="EcrMultiarch", service="ecr-multiarch")
-tracer = Tracer(service="ecr-multiarch")
+# Only botocore is traced: a traced requests call would put the blob download (a presigned URL) into X-Ray.
+tracer = Tracer(service="ecr-multiarch", patch_modules=("botocore",))
 # The service's own module loggers (assembler, adapters) write through the same structured JSON formatter.
 copy_config_to_registered_loggers(source_logger=logger, include={"ecr_multiarch"})
 
@@ -77,6 +78,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         metrics.add_metric(name="TransientError", unit=MetricUnit.Count, value=1)
         logger.warning("transient failure; the event will be retried", extra={"error": str(error),
                                                                              "error_type": type(error).__name__})
+        raise
+    except Exception as error:
+        # A bug, not a registry condition: count it, log its type (not its text, which nobody vetted), re-raise.
+        metrics.add_metric(name="UnexpectedError", unit=MetricUnit.Count, value=1)
+        logger.error("unexpected failure; the event will be retried", extra={"error_type": type(error).__name__})
         raise
     metrics.add_metric(name=outcome.kind.value.capitalize(), unit=MetricUnit.Count, value=1)
     result = outcome.to_json()

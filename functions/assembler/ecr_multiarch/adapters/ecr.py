@@ -8,12 +8,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from ..domain import media_types
 from ..domain.digest import Digest, InvalidDigestError
 from ..domain.index import ImageIndex
 from ..errors import (
+    AccessDeniedError,
     ImmutableTagError,
     IndexRejectedError,
     ManifestIntegrityError,
@@ -23,11 +24,15 @@ from ..errors import (
     TransientError,
 )
 from ..ports import PutResult, StoredManifest
+from ..redaction import redact_query_strings
 
 if TYPE_CHECKING:
     from mypy_boto3_ecr import ECRClient
 
 logger = logging.getLogger(__name__)
+
+# At DEBUG, botocore logs raw response bodies: GetDownloadUrlForLayer's carries a presigned URL.
+redact_query_strings("botocore.parsers", "botocore.endpoint", "botocore.hooks")
 
 # BatchGetImage takes at most 100 image ids per call; ListImages returns at most 1,000 per page.
 BATCH_GET_LIMIT = 100
@@ -117,32 +122,57 @@ class EcrRegistry:
                     imageDigest=str(index.digest),
                 ),
             )
-        except ClientError as error:
-            code = error_code(error)
-            if code == "ImageAlreadyExistsException":
-                return PutResult.ALREADY_EXISTS
-            if code == "ImageTagAlreadyExistsException":
-                raise ImmutableTagError(
-                    f"{repository}:{tag} is immutable and already holds another image; "
-                    "the index cannot be written (make the tag mutable, or exclude the version tag from immutability)"
-                ) from None
-            if code == "ReferencedImagesNotFoundException":
-                raise ReferencedImagesMissingError(
-                    f"a child of {repository}:{tag} disappeared before the index was written: {_message(error)}"
-                ) from None
-            if code in {"InvalidParameterException", "ImageDigestDoesNotMatchException", "LimitExceededException"}:
-                raise IndexRejectedError(f"ECR refused the index for {repository}:{tag}: {code}: {_message(error)}") \
-                    from None
-            raise
+        except _AlreadyExists:
+            return PutResult.ALREADY_EXISTS
         return PutResult.WRITTEN
 
     def _call(self, operation: str, repository: str, call: Any) -> Any:
+        """Run one ECR call (botocore has already retried what it retries) and translate what it raises."""
         try:
             return call()
         except ClientError as error:
-            if error_code(error) == "RepositoryNotFoundException":
-                raise RepositoryNotFoundError(f"repository {repository!r} does not exist ({operation})") from None
-            raise
+            raise translate_client_error(error, operation, repository) from None
+        except ParamValidationError as error:
+            # botocore refused the request before sending it: the same input would be refused on every retry.
+            raise PermanentError(f"{operation} on {repository!r} has invalid parameters: {error}") from None
+        except BotoCoreError as error:
+            # Connection errors and timeouts that outlived botocore's retries.
+            raise TransientError(f"{operation} on {repository} failed after retries: {type(error).__name__}") \
+                from None
+
+
+class _AlreadyExists(Exception):
+    """PutImage found the same bytes at the same tag: someone (a duplicate event, a retry) already wrote them."""
+
+
+def translate_client_error(error: ClientError, operation: str, repository: str) -> Exception:
+    """The error policy for ECR, in one place: which codes are permanent, which transient, and what to tell people.
+
+    Throttling and 5xx are retried by botocore first (adaptive mode); what still fails arrives here.
+    """
+    code, message = error_code(error), _message(error)
+    where = f"{operation} on {repository}"
+    if code == "ImageAlreadyExistsException":
+        return _AlreadyExists()
+    if code == "RepositoryNotFoundException":
+        return RepositoryNotFoundError(f"repository {repository!r} does not exist ({operation})")
+    if code == "AccessDeniedException":
+        return AccessDeniedError(f"{where} is not allowed: add the repository to the stack's RepositoryNames "
+                                 f"parameter (or fix the IAM policy): {message}")
+    if code == "ImageTagAlreadyExistsException":
+        return ImmutableTagError(f"{repository} has immutable tags and the version tag already holds another image "
+                                 "(make the repository MUTABLE, or exclude version tags from immutability)")
+    if code == "ReferencedImagesNotFoundException":
+        return ReferencedImagesMissingError(f"{where}: a child disappeared before the index was written: {message}")
+    if code in _INDEX_REFUSED_CODES:
+        return IndexRejectedError(f"ECR refused the index ({where}): {code}: {message}")
+    return TransientError(f"{where} failed after retries: {code}: {message}")
+
+
+# ECR refused the index itself; the same children would give the same bytes and the same refusal.
+_INDEX_REFUSED_CODES = frozenset(
+    {"InvalidParameterException", "ImageDigestDoesNotMatchException", "LimitExceededException"}
+)
 
 
 def _stored_manifest(image: dict[str, Any], asked: set[str]) -> StoredManifest | None:

@@ -15,6 +15,10 @@ from urllib3.util.retry import Retry
 
 from ..domain.digest import Digest
 from ..errors import BlobIntegrityError, BlobUnavailableError, BlobUrlExpiredError
+from ..redaction import redact_query_strings
+
+# urllib3 logs request URLs (at DEBUG, and at WARNING when it retries).
+redact_query_strings("urllib3.connectionpool", "urllib3.util.retry", "urllib3.poolmanager", "urllib3.response")
 
 CONNECT_TIMEOUT_SECONDS = 3.05
 READ_TIMEOUT_SECONDS = 10.0

@@ -7,6 +7,7 @@ type, is skipped here (the EventBridge rule filters the same way, so this is the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,9 @@ from typing import Any
 from . import media_types
 from .digest import Digest, InvalidDigestError
 from .tags import ArchTag, parse_arch_tag
+
+# ECR's repository name grammar (2 to 256 characters), so a malformed name is skipped here, not sent to ECR.
+_REPOSITORY_NAME = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
 
 ECR_SOURCE = "aws.ecr"
 IMAGE_ACTION = "ECR Image Action"
@@ -60,6 +64,8 @@ def classify_event(event: Any, suffixes: Iterable[str]) -> ArchPush | Skip:
     tag = _text(detail, "image-tag")
     if repository is None:
         return Skip("event has no repository-name")
+    if not (2 <= len(repository) <= 256 and _REPOSITORY_NAME.fullmatch(repository)):
+        return Skip("repository-name is not a valid ECR repository name")
     if detail.get("action-type") != "PUSH":
         return Skip(f"action-type is {detail.get('action-type')!r}, not PUSH", repository, tag)
     if detail.get("result") != "SUCCESS":
