@@ -4,11 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help venv demo test lint typecheck cfn-lint unit clean
+.PHONY: help venv demo test lint typecheck cfn-lint unit stress clean
 
 help:
 	@echo "make demo   - run the Lambda handler against an in-memory ECR and print the index it writes"
 	@echo "make test   - lint, type-check, validate template.yaml and run every test"
+	@echo "make stress - print the reliability figures: duplicates, races, faults, fuzzed events"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +30,9 @@ typecheck: $(STAMP)
 
 cfn-lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
+
+stress: $(STAMP)
+	$(BIN)/python -m devkit.stress
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit -q

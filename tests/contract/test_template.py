@@ -568,3 +568,54 @@ def test_event_file_has_the_documented_shape(event_file: str) -> None:
     assert isinstance(detail.get("image-tag", ""), str)
     if "manifest-media-type" in detail:
         assert detail["manifest-media-type"] in MANIFEST_MEDIA_TYPES
+
+
+# ------------------------------------------------------------------ failure handling (never lost)
+
+
+def test_failed_invocations_retry_then_land_in_the_encrypted_queue(template: dict[str, Any]) -> None:
+    function_properties = template["Resources"][FUNCTION_ID]["Properties"]
+    invoke_config = function_properties["EventInvokeConfig"]
+    assert invoke_config["MaximumRetryAttempts"] == 2
+    assert 60 <= invoke_config["MaximumEventAgeInSeconds"] <= 21600
+    assert invoke_config["DestinationConfig"]["OnFailure"] == {
+        "Type": "SQS", "Destination": {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]}
+    }
+    queue = template["Resources"]["FailedEventsQueue"]["Properties"]
+    assert queue["SqsManagedSseEnabled"] is True
+
+
+def test_the_rule_target_has_its_own_retry_policy_and_dead_letter_queue(function: dict[str, Any]) -> None:
+    (rule,) = function["Properties"]["Events"].values()
+    properties = rule["Properties"]
+    assert properties["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]}}
+    assert properties["RetryPolicy"]["MaximumRetryAttempts"] > 0
+    assert properties["RetryPolicy"]["MaximumEventAgeInSeconds"] <= 86400
+
+
+@pytest.mark.parametrize(
+    ("alarm", "namespace", "metric"),
+    [("FailedEventsAlarm", "AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+     ("FunctionErrorsAlarm", "AWS/Lambda", "Errors")],
+)
+def test_alarms_watch_the_queue_and_the_function(
+    template: dict[str, Any], alarm: str, namespace: str, metric: str
+) -> None:
+    properties = template["Resources"][alarm]["Properties"]
+    assert (properties["Namespace"], properties["MetricName"]) == (namespace, metric)
+    assert properties["Threshold"] == 0 and properties["ComparisonOperator"] == "GreaterThanThreshold"
+    assert properties["AlarmActions"] == {"Fn::If": ["HasAlarmEmail", [{"Ref": "AlarmTopic"}],
+                                                     {"Ref": "AWS::NoValue"}]}
+    assert template["Resources"]["AlarmTopic"]["Condition"] == "HasAlarmEmail"
+
+
+def test_reserved_concurrency_is_a_parameter_and_zero_means_none(template: dict[str, Any]) -> None:
+    assert template["Parameters"]["ReservedConcurrency"]["Default"] == 0
+    assert template["Resources"][FUNCTION_ID]["Properties"]["ReservedConcurrentExecutions"] == {
+        "Fn::If": ["HasReservedConcurrency", {"Ref": "ReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
+    }
+
+
+def test_logs_are_kept_for_a_bounded_time_and_tracing_is_on(template: dict[str, Any]) -> None:
+    assert template["Resources"]["AssemblerFunctionLogGroup"]["Properties"]["RetentionInDays"] > 0
+    assert function_property(template, "Tracing") == "Active"

@@ -201,3 +201,12 @@ def test_list_tags_pages_through_the_repository(ecr: FakeEcr) -> None:
     tags = EcrRegistry(boto3.client("ecr")).list_tags("golang")
     assert len(tags) == 1005 and tags[0] == "t0"
     assert [call.params["maxResults"] for call in ecr.calls if call.operation == "list_images"] == [1000, 1000]
+
+
+def test_an_event_without_optional_envelope_fields_still_assembles(ecr: FakeEcr, invoke: Invoke) -> None:
+    """Found by make stress: a missing "id" crashed the handler through Powertools' EventBridgeEvent.get_id."""
+    push(ecr, "amd64", AMD64)
+    event = push(ecr, "arm64", ARM64)
+    for key in ("id", "time", "account", "region", "resources", "version"):
+        del event[key]
+    assert invoke(event)["outcome"] == "created"

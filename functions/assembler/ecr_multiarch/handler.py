@@ -13,7 +13,6 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from .assembler import Assembler
@@ -57,12 +56,11 @@ def handle(event: Any, assembler: Assembler) -> Outcome:
     classified = classify_event(event, assembler.settings.required_architectures)
     if isinstance(classified, Skip):
         return Outcome(OutcomeKind.SKIPPED, classified.repository, reason=classified.reason)
-    bridge_event = EventBridgeEvent(event)
     logger.append_keys(
         repository=classified.repository,
         tag=classified.arch_tag.tag,
         pushed_digest=str(classified.digest),
-        event_id=bridge_event.get_id,
+        event_id=event.get("id"),  # optional: a missing id must not turn a good push into a crash
     )
     return assembler.assemble(classified.repository, classified.version)
 
