@@ -10,6 +10,7 @@ import pytest
 from devkit.fake_ecr import FakeEcr
 from devkit.images import ImageBlobs, make_image
 from devkit.lambda_context import FakeLambdaContext
+from devkit.stress import new_assembler
 from ecr_multiarch import handler
 from ecr_multiarch.adapters.ecr import EcrRegistry
 from ecr_multiarch.domain import media_types
@@ -210,3 +211,33 @@ def test_an_event_without_optional_envelope_fields_still_assembles(ecr: FakeEcr,
     for key in ("id", "time", "account", "region", "resources", "version"):
         del event[key]
     assert invoke(event)["outcome"] == "created"
+
+
+def test_a_current_index_is_recognised_by_a_cold_container_without_any_config_download(
+    ecr: FakeEcr, invoke: Invoke
+) -> None:
+    push(ecr, "amd64", AMD64)
+    event = push(ecr, "arm64", ARM64)
+    invoke(event)
+    ecr.calls.clear()
+    handler.configure(new_assembler())  # a new container: empty config cache
+    assert invoke(event)["outcome"] == "unchanged"
+    assert ecr.operations() == ["batch_get_image"]
+    assert len(ecr.blob_server.requests) == 2  # both configs, downloaded once, by the first container
+
+
+def test_a_hand_made_index_over_the_same_children_is_rewritten_canonically(ecr: FakeEcr, invoke: Invoke) -> None:
+    push(ecr, "amd64", AMD64)
+    event = push(ecr, "arm64", ARM64)
+    pretty = json.dumps(json.loads(expected_docker_list(
+        (AMD64, {"architecture": "amd64", "os": "linux"}),
+        (ARM64, {"architecture": "arm64", "os": "linux", "variant": "v8"}),
+    )), indent=3)  # what `docker manifest push` would have written by hand
+    ecr.client.put_image(repositoryName="golang", imageTag=VERSION, imageManifest=pretty,
+                         imageManifestMediaType=media_types.DOCKER_MANIFEST_LIST)
+    ecr.calls.clear()
+    result = invoke(event)
+    assert result["outcome"] == "updated"
+    stored = ecr.image_at("golang", VERSION)
+    assert stored is not None and json.loads(stored.manifest) == json.loads(pretty)
+    assert stored.manifest != pretty.encode()

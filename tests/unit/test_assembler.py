@@ -129,3 +129,30 @@ def test_any_order_and_duplication_of_events_writes_one_index_with_identical_byt
         {"architecture": "arm", "os": "linux", "variant": "v7"},
         {"architecture": "ppc64le", "os": "linux"},
     ]
+
+
+def test_configs_of_many_architectures_download_in_parallel() -> None:
+    import threading
+    import time
+
+    registry = MemoryRegistry()
+    registry.create_repository("golang")
+    for arch in ARCHES:
+        registry.push("golang", f"1.0-{arch}", IMAGES[arch])
+    in_flight, peak, lock = 0, 0, threading.Lock()
+
+    class SlowBlobs:
+        def read(self, url: str, digest: object, size: int) -> bytes:
+            nonlocal in_flight, peak
+            with lock:
+                in_flight += 1
+                peak = max(peak, in_flight)
+            time.sleep(0.05)
+            with lock:
+                in_flight -= 1
+            return registry.read(url, digest, size)  # type: ignore[arg-type]
+
+    outcome = Assembler(registry, SlowBlobs(), Settings(required_architectures=ARCHES)).assemble("golang", "1.0")
+    assert outcome.kind is OutcomeKind.CREATED
+    assert peak == len(ARCHES)
+    assert registry.calls.count("GET blob") == len(ARCHES)

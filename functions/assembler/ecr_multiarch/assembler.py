@@ -18,11 +18,12 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from .domain import media_types
 from .domain.digest import Digest
-from .domain.index import ChildDescriptor, ImageIndex, build_index
+from .domain.index import ChildDescriptor, ImageIndex, build_index, listed_platforms
 from .domain.manifest import ConfigReference, InvalidManifestError, config_reference
 from .domain.platform import InvalidConfigError, Platform, platform_from_config
 from .domain.tags import arch_tag
@@ -41,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 # One write plus up to two corrective rewrites; each attempt is a full fresh read.
 MAX_ATTEMPTS = 3
+# Config downloads in flight at once for one assembly (one per architecture, at most this many).
+MAX_PARALLEL_DOWNLOADS = 8
 
 
 class PlatformCache:
@@ -185,17 +188,64 @@ class Assembler:
                 f"{repository}:{version} holds a single-arch image ({current.media_type}, {current.digest}) that "
                 "ecr-multiarch did not make; it is left untouched (move or delete it to let the index be written)"
             )
-        children = [self._child(repository, suffix, manifests[tag]) for suffix, tag in tags.items()]
+        arch_manifests = [(suffix, manifests[tag]) for suffix, tag in tags.items()]
+        recognised = self._recognise_current(arch_manifests, current)
+        if recognised is not None:
+            return Outcome(OutcomeKind.UNCHANGED, repository, version, str(recognised.digest), index=recognised)
+        configs = [(suffix, manifest, self._config_reference(repository, manifest))
+                   for suffix, manifest in arch_manifests]
+        self._fetch_platforms(repository, [(manifest.tag, config) for _, manifest, config in configs])
+        children = [self._child(repository, suffix, manifest, config) for suffix, manifest, config in configs]
         index = build_index(children, self._settings.index_format)
         if current is not None and current.digest == index.digest:
             return Outcome(OutcomeKind.UNCHANGED, repository, version, str(index.digest), index=index)
         return _Write(index=index, replaces=current.digest if current is not None else None)
 
-    def _child(self, repository: str, suffix: str, manifest: StoredManifest) -> ChildDescriptor:
+    def _recognise_current(
+        self, arch_manifests: list[tuple[str, StoredManifest]], current: StoredManifest | None
+    ) -> ImageIndex | None:
+        """The index at the version tag, when it is already exactly what these children call for — decided
+        without downloading a single config.
+
+        Re-rendering the existing entries' platforms over the current children must give the very bytes the tag
+        holds, and each platform must fit its suffix. Children are content-addressed, so an index we rendered
+        from a child's config still states that config's platform; a hand-made index will not be byte-identical
+        to our canonical rendering and takes the full path.
+        """
+        if current is None:
+            return None
+        platforms = listed_platforms(current.body)
+        if platforms is None or len(platforms) != len(arch_manifests):
+            return None
+        children = []
+        for (suffix, manifest), platform in zip(arch_manifests, platforms, strict=True):
+            if manifest.media_type not in media_types.IMAGE_MANIFESTS:
+                return None
+            if not self._settings.expected_platform(suffix).admits(platform):
+                return None
+            children.append(ChildDescriptor(manifest.media_type, len(manifest.body), manifest.digest, platform))
+        candidate = build_index(children, self._settings.index_format)
+        return candidate if candidate.digest == current.digest else None
+
+    def _config_reference(self, repository: str, manifest: StoredManifest) -> ConfigReference:
         try:
-            config = config_reference(manifest.body, manifest.media_type)
+            return config_reference(manifest.body, manifest.media_type)
         except InvalidManifestError as error:
             raise _Rejected(f"{repository}:{manifest.tag} {error}") from None
+
+    def _fetch_platforms(self, repository: str, configs: list[tuple[str, ConfigReference]]) -> None:
+        """Download the configs not cached yet, in parallel when there are several (8 arches: one round trip)."""
+        unique = {config.digest: (tag, config) for tag, config in configs if self._platforms.get(config.digest) is None}
+        if len(unique) < 2:
+            return  # zero or one: _child fetches it inline, no thread pool needed
+        with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_DOWNLOADS, len(unique))) as pool:
+            futures = [pool.submit(self._platform, repository, tag, config) for tag, config in unique.values()]
+            for future in futures:
+                future.result()  # re-raises the first failure (rejection or transient) in this thread
+
+    def _child(
+        self, repository: str, suffix: str, manifest: StoredManifest, config: ConfigReference
+    ) -> ChildDescriptor:
         platform = self._platform(repository, manifest.tag, config)
         expected = self._settings.expected_platform(suffix)
         if not expected.admits(platform):

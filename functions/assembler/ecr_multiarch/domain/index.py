@@ -15,7 +15,7 @@ from typing import Any
 
 from . import media_types
 from .digest import Digest
-from .platform import Platform
+from .platform import InvalidConfigError, Platform, platform_from_config
 
 
 class IndexFormat(enum.Enum):
@@ -83,3 +83,14 @@ def build_index(children: Sequence[ChildDescriptor], requested: IndexFormat) -> 
     media_type, reason = choose_media_type(children, requested)
     return ImageIndex(media_type=media_type, manifests=tuple(children), format_reason=reason)
 
+
+def listed_platforms(index_body: bytes) -> tuple[Platform, ...] | None:
+    """The platform of each entry of an existing index, or None when the bytes are not a readable index.
+
+    An index entry's ``platform`` object uses the config's own field names, so one reader serves both.
+    """
+    try:
+        entries = json.loads(index_body)["manifests"]
+        return tuple(platform_from_config(entry["platform"]) for entry in entries)
+    except (ValueError, KeyError, TypeError, InvalidConfigError):
+        return None
