@@ -171,11 +171,11 @@ def test_every_fault_gives_the_right_index_or_a_retryable_error_and_no_write(ecr
 @pytest.mark.parametrize(
     ("faults", "error"),
     [
-        (["403", "403"], BlobUrlExpiredError),
+        (["403"] * 4, BlobUrlExpiredError),  # both children download at once: two refusals each
         (["truncate"], BlobIntegrityError),
         (["corrupt"], BlobIntegrityError),
         (["oversize"], BlobIntegrityError),
-        (["503"] * 4, BlobUnavailableError),
+        (["503"] * 8, BlobUnavailableError),  # four attempts (urllib3 retries) for each of two children
     ],
 )
 def test_blob_failures_raise_the_matching_transient_error(
@@ -197,7 +197,7 @@ def test_an_expired_url_is_replaced_once(seeded: FakeEcr) -> None:
 
 
 def test_a_slow_blob_server_times_out_as_a_transient_error(seeded: FakeEcr) -> None:
-    seeded.blob_server.faults.extend(["slow:1.0"] * 3)
+    seeded.blob_server.faults.extend(["slow:1.0"] * 6)  # three attempts for each of two children
     with pytest.raises(BlobUnavailableError):
         handler.handle(arm64_event(), stress.new_assembler(blob_timeout=(0.5, 0.3)))
     assert index_writes(seeded) == []
