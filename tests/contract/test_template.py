@@ -277,7 +277,7 @@ def test_layer_is_built_for_the_function_runtime_and_architecture(template: dict
     assert runtime in layer["Properties"]["CompatibleRuntimes"]
     assert set(architectures) <= set(layer["Properties"]["CompatibleArchitectures"])
     # BuildMethod makefile (layers/runtime/Makefile): the pinned requirements only, with --no-deps, as wheels for the
-    # function's platform, plus bytecode for the runtime's Python (tests/build checks the result of a real sam build).
+    # function's platform, plus bytecode for the runtime's Python (tests/packaging checks what a real sam build made).
     assert layer["Metadata"]["BuildMethod"] == "makefile"
     assert layer["Metadata"]["BuildArchitecture"] in architectures
     content = ROOT / layer["Properties"]["ContentUri"]
