@@ -109,7 +109,7 @@ test: sam-validate sam-build runtime-standin
 test: export ECR_MULTIARCH_REQUIRE_BUILD := 1
 
 bench: $(STAMP) sam-build runtime-standin
-	PYTHON313="$(PYTHON313)" $(BIN)/python -m benchmarks.bench --build-dir $(BUILD_DIR) --runtime-standin $(RUNTIME_STANDIN)
+	PYTHON313="$(PYTHON313)" $(BIN)/python -m benchmarks.bench --build-dir $(BUILD_DIR)
 
 clean: clean-sam
 clean-sam:

@@ -125,11 +125,16 @@ LAMBDA_LIKE_ENVIRONMENT: Mapping[str, str] = {
 }
 
 
-def tracing_environment(function_dir: Path) -> dict[str, str]:
-    """What makes Powertools trace as it does in Lambda with Tracing: Active (X-Ray daemon address on loopback)."""
-    return {
-        "LAMBDA_TASK_ROOT": str(function_dir),
-        "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
-        "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
-        "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
-    }
+def lambda_environment(function_dir: Path, *, tracing: bool) -> dict[str, str]:
+    """LAMBDA_LIKE_ENVIRONMENT plus LAMBDA_TASK_ROOT (Lambda always sets it, and the X-Ray SDK and Powertools act
+    on it), with X-Ray tracing active (Tracing: Active; daemon address on loopback) or disabled for Powertools."""
+    environment = {**LAMBDA_LIKE_ENVIRONMENT, "LAMBDA_TASK_ROOT": str(function_dir)}
+    if tracing:
+        environment.update({
+            "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+            "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
+            "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+        })
+    else:
+        environment["POWERTOOLS_TRACE_DISABLED"] = "true"
+    return environment

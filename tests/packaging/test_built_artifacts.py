@@ -28,14 +28,13 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from devkit.built import (
-    LAMBDA_LIKE_ENVIRONMENT,
     RUNTIME_PROVIDED,
     RUNTIME_PROVIDED_MODULES,
     RUNTIME_STANDIN,
     BuiltArtifacts,
     bare_python_command,
     find_python313,
-    tracing_environment,
+    lambda_environment,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -262,12 +261,12 @@ with open(sys.argv[2], "w", encoding="utf-8") as stream:
 '''
 
 
-def run_smoke(python313: str, deployed: BuiltArtifacts, runtime: Path, tmp_path: Path,
-              extra_env: dict[str, str]) -> dict[str, Any]:
+def run_smoke(python313: str, deployed: BuiltArtifacts, runtime: Path, tmp_path: Path, *,
+              tracing: bool) -> dict[str, Any]:
     report_path = tmp_path / "report.json"
     command = bare_python_command(python313, deployed.lambda_sys_path(runtime), SMOKE_SCRIPT,
                                   str(UNTAGGED_PUSH), str(report_path))
-    result = subprocess.run(command, env={**LAMBDA_LIKE_ENVIRONMENT, **extra_env}, cwd=tmp_path,
+    result = subprocess.run(command, env=lambda_environment(deployed.function_dir, tracing=tracing), cwd=tmp_path,
                             capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, f"the built handler failed on python3.13:\n{result.stdout}\n{result.stderr}"
     report: dict[str, Any] = json.loads(report_path.read_text(encoding="utf-8"))
@@ -298,7 +297,7 @@ def assert_ran_from_the_artefacts(report: dict[str, Any], deployed: BuiltArtifac
 def test_the_built_handler_runs_on_a_bare_python313(
     python313: str, deployed: BuiltArtifacts, runtime: Path, tmp_path: Path
 ) -> None:
-    report = run_smoke(python313, deployed, runtime, tmp_path, {"POWERTOOLS_TRACE_DISABLED": "true"})
+    report = run_smoke(python313, deployed, runtime, tmp_path, tracing=False)
     assert_ran_from_the_artefacts(report, deployed, runtime)
     assert report["xray_enabled"] in (False, None)
 
@@ -307,7 +306,7 @@ def test_the_built_handler_runs_with_xray_tracing_active(
     python313: str, deployed: BuiltArtifacts, runtime: Path, tmp_path: Path
 ) -> None:
     # Tracing: Active in Lambda: Powertools patches botocore (the runtime's) and requests with the layer's X-Ray SDK.
-    report = run_smoke(python313, deployed, runtime, tmp_path, tracing_environment(deployed.function_dir))
+    report = run_smoke(python313, deployed, runtime, tmp_path, tracing=True)
     assert_ran_from_the_artefacts(report, deployed, runtime)
     assert report["xray_enabled"] is True
     assert _under(report["origins"]["aws_xray_sdk"], deployed.layer_site)
