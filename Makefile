@@ -94,7 +94,7 @@ sam-build: $(SAM_STAMP) python313
 
 $(RUNTIME_STAMP): | python313
 	rm -rf $(RUNTIME_STANDIN)
-	$(PYTHON313) -m pip install --quiet --disable-pip-version-check --only-binary=:all: \
+	PIP_ROOT_USER_ACTION=ignore $(PYTHON313) -m pip install --quiet --disable-pip-version-check --only-binary=:all: \
 	  --target $(RUNTIME_STANDIN) boto3==$(RUNTIME_BOTO3_VERSION)
 	touch $(RUNTIME_STAMP)
 
