@@ -72,7 +72,8 @@ PYTHON313 = $(eval PYTHON313 := $(call find_python313))$(PYTHON313)
 endif
 
 python313:
-	@test -n "$(PYTHON313)" || { echo "error: no working python3.13 found (tried: $(strip $(PYTHON313_CANDIDATES)))." \
+	@test -n "$(PYTHON313)" && "$(PYTHON313)" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null || { \
+	  echo "error: no working python3.13 (PYTHON313='$(PYTHON313)'; looked at: $(strip $(PYTHON313_CANDIDATES)))." \
 	  "sam build compiles the function and layer bytecode for the python3.13 runtime and needs CPython 3.13:" \
 	  "install it (e.g. 'pyenv install 3.13') or run 'make PYTHON313=/path/to/python3.13 ...'." >&2; exit 1; }
 	@echo "python3.13: $(PYTHON313)"
