@@ -276,9 +276,43 @@ def test_layer_is_built_for_the_function_runtime_and_architecture(template: dict
     assert {"Ref": LAYER_ID} in function_property(template, "Layers")
     assert runtime in layer["Properties"]["CompatibleRuntimes"]
     assert set(architectures) <= set(layer["Properties"]["CompatibleArchitectures"])
-    assert layer["Metadata"]["BuildMethod"] == runtime
+    # BuildMethod makefile (layers/runtime/Makefile): the pinned requirements only, with --no-deps, as wheels for the
+    # function's platform, plus bytecode for the runtime's Python (tests/packaging checks what a real sam build made).
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
     assert layer["Metadata"]["BuildArchitecture"] in architectures
-    assert (ROOT / layer["Properties"]["ContentUri"] / "requirements.txt").is_file()
+    content = ROOT / layer["Properties"]["ContentUri"]
+    assert (content / "requirements.txt").is_file()
+    makefile = make_variables_and_targets(content / "Makefile")
+    assert f"build-{LAYER_ID}" in makefile["targets"]
+    assert makefile["PIP_PLATFORM"].endswith("_" + PIP_MACHINE[layer["Metadata"]["BuildArchitecture"]])
+    assert f"python{makefile['PIP_PYTHON_VERSION']}" == runtime
+    assert f"python{makefile['PYTHON313'].removeprefix('python')}" == runtime
+    assert "--no-deps" in makefile["text"], "every dependency must be pinned in requirements.txt, none pulled in"
+    assert "--invalidation-mode unchecked-hash" in makefile["text"]
+
+
+def test_function_build_ships_bytecode_for_the_runtime(template: dict[str, Any]) -> None:
+    # BuildMethod makefile (functions/assembler/Makefile): the package's sources and their bytecode, which must be
+    # unchecked-hash: /var/task is read-only and the zip drops the timestamps a default .pyc is checked against.
+    function = template["Resources"][FUNCTION_ID]
+    assert function["Metadata"]["BuildMethod"] == "makefile"
+    makefile = make_variables_and_targets(ROOT / function_property(template, "CodeUri") / "Makefile")
+    assert f"build-{FUNCTION_ID}" in makefile["targets"]
+    assert f"python{makefile['PYTHON313'].removeprefix('python')}" == function_property(template, "Runtime")
+    assert "--invalidation-mode unchecked-hash" in makefile["text"]
+
+
+# Lambda architecture -> the machine in manylinux wheel platform tags.
+PIP_MACHINE = {"arm64": "aarch64", "x86_64": "x86_64"}
+
+
+def make_variables_and_targets(path: Path) -> dict[str, Any]:
+    """The simple `NAME := value` / `NAME ?= value` assignments and the rule targets of a Makefile."""
+    text = path.read_text(encoding="utf-8")
+    found: dict[str, Any] = {"text": text, "targets": set(re.findall(r"^([\w.-]+):(?!=)", text, re.MULTILINE))}
+    for name, value in re.findall(r"^(\w+)\s*[:?]?=\s*(\S+)\s*$", text, re.MULTILINE):
+        found[name] = value
+    return found
 
 
 REQUIREMENT_LINE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,-]+\])?==[A-Za-z0-9.+!-]+$")
@@ -297,12 +331,33 @@ def test_layer_requirements_are_pinned(template: dict[str, Any]) -> None:
     assert not unpinned, f"every requirement must be pinned with ==: {unpinned}"
 
 
+def requirement_name(line: str) -> str:
+    return re.split(r"[\[=]", line, maxsplit=1)[0].lower().replace("_", "-")
+
+
 def test_layer_ships_powertools_and_requests_but_not_boto3(template: dict[str, Any]) -> None:
-    names = {re.split(r"[\[=]", line, maxsplit=1)[0].lower().replace("_", "-") for line in layer_requirements(template)}
+    names = {requirement_name(line) for line in layer_requirements(template)}
     assert {"aws-lambda-powertools", "requests"} <= names
-    assert not names & {"boto3", "botocore"}, "boto3 comes from the Lambda runtime"
-    powertools = next(line for line in layer_requirements(template) if line.startswith("aws-lambda-powertools"))
-    assert "tracer" in powertools, "Tracing is Active: the Powertools tracer extra is needed"
+    runtime_provided = {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six"}
+    assert not names & runtime_provided, "boto3 and its dependencies come from the Lambda runtime"
+    # The layer is installed with --no-deps, so the tracer's dependencies are listed, not implied by an extra.
+    assert {"aws-xray-sdk", "wrapt"} <= names, "Tracing is Active: the X-Ray SDK Powertools' Tracer uses is needed"
+
+
+def test_layer_pins_what_the_tests_run_with(template: dict[str, Any]) -> None:
+    # The dev environment (pyproject.toml) is what every test exercises; the layer must ship the same versions.
+    from importlib.metadata import PackageNotFoundError, version
+
+    differing: list[str] = []
+    for line in layer_requirements(template):
+        name, pinned = requirement_name(line), line.split("==", 1)[1]
+        try:
+            installed = version(name)
+        except PackageNotFoundError:
+            installed = "not installed"
+        if installed != pinned:
+            differing.append(f"{name}: layer {pinned}, dev environment {installed}")
+    assert not differing, differing
 
 
 # --------------------------------------------------------------------------- settings
