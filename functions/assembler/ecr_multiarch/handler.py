@@ -23,8 +23,10 @@ from .settings import Settings
 
 logger = Logger(service="ecr-multiarch")
 metrics = Metrics(namespace="EcrMultiarch", service="ecr-multiarch")
-# Only botocore is traced: a traced requests call would put the blob download (a presigned URL) into X-Ray.
-tracer = Tracer(service="ecr-multiarch", patch_modules=("botocore",))
+# Patching is deferred to services(): patching at import pulls botocore in before the first event (1.5x a bare
+# boto3 import with X-Ray active, per make bench). Only botocore is traced: a traced requests call would put the
+# blob download (a presigned URL) into X-Ray.
+tracer = Tracer(service="ecr-multiarch", auto_patch=False)
 # The service's own module loggers (assembler, adapters) write through the same structured JSON formatter.
 copy_config_to_registered_loggers(source_logger=logger, include={"ecr_multiarch"})
 
@@ -47,6 +49,7 @@ def services() -> Assembler:
         from .adapters.http_blobs import HttpBlobReader
 
         settings = Settings.from_environment(os.environ)
+        tracer.patch(("botocore",))  # a no-op when tracing is disabled
         registry = EcrRegistry(boto3.client("ecr", config=BOTOCORE_CONFIG))
         _assembler = Assembler(registry, HttpBlobReader(), settings)
     return _assembler
