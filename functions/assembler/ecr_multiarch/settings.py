@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from .domain.index import IndexFormat
 from .domain.platform import ExpectedPlatform
 from .domain.tags import DEFAULT_SUFFIXES
 
 # Every variable Settings reads; template.yaml must set each (a contract test holds it to that).
-ENVIRONMENT_VARIABLES: tuple[str, ...] = ("REQUIRED_ARCHITECTURES", "INDEX_FORMAT", "DRY_RUN")
+ENVIRONMENT_VARIABLES: tuple[str, ...] = ("REQUIRED_ARCHITECTURES", "INDEX_FORMAT", "DRY_RUN", "KEEP_ATTESTATIONS")
 
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no", ""}
@@ -25,9 +26,16 @@ class Settings:
     required_architectures: tuple[str, ...] = ("amd64", "arm64")
     index_format: IndexFormat = IndexFormat.AUTO
     dry_run: bool = False
+    # BuildKit attestation manifests (provenance, SBOM) of arch tags that are indexes: carried into the index
+    # right after their image (true), or left out (false).
+    keep_attestations: bool = True
+    # Every suffix the tag grammar knows, and the platform each promises: DEFAULT_SUFFIXES plus ARCH_SUFFIXES_EXTRA.
+    suffixes: Mapping[str, ExpectedPlatform] = field(
+        default_factory=lambda: MappingProxyType(dict(DEFAULT_SUFFIXES)), hash=False
+    )
 
     def expected_platform(self, suffix: str) -> ExpectedPlatform:
-        return DEFAULT_SUFFIXES[suffix]
+        return self.suffixes[suffix]
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> Settings:
@@ -35,6 +43,7 @@ class Settings:
             required_architectures=parse_architectures(environ.get("REQUIRED_ARCHITECTURES", "amd64,arm64")),
             index_format=parse_index_format(environ.get("INDEX_FORMAT", "auto")),
             dry_run=parse_bool("DRY_RUN", environ.get("DRY_RUN", "false")),
+            keep_attestations=parse_bool("KEEP_ATTESTATIONS", environ.get("KEEP_ATTESTATIONS", "true")),
         )
 
 

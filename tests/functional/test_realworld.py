@@ -1,0 +1,142 @@
+"""Real pipelines, through the real handler, boto3 and requests, against the fake ECR with real blobs:
+BuildKit arch tags (OCI indexes with attestation manifests), mixed formats, many architectures, Windows."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import pytest
+
+from devkit.fake_ecr import FakeEcr
+from devkit.images import ImageBlobs, make_buildkit_image, make_image
+from ecr_multiarch.domain import media_types
+from ecr_multiarch.settings import Settings
+from tests.conftest import load_event
+from tests.functional.conftest import Invoke
+
+VERSION = "1.19.2-alpine"
+ATTESTATION = {media_types.REFERENCE_TYPE_ANNOTATION: media_types.ATTESTATION_MANIFEST}
+
+
+def push(ecr: FakeEcr, suffix: str, image: ImageBlobs, version: str = VERSION,
+         repository: str = "golang") -> dict[str, Any]:
+    """Push ``image`` at ``<version>-<suffix>`` the way its builder would, and return ECR's event for it."""
+    tag = f"{version}-{suffix}"
+    digest = ecr.push(repository, tag, image)
+    ecr.calls.clear()
+    return load_event("push-amd64.json", image_tag=tag, image_digest=digest, manifest_media_type=image.media_type,
+                      repository_name=repository)
+
+
+def stored_index(ecr: FakeEcr, version: str = VERSION) -> dict[str, Any]:
+    stored = ecr.image_at("golang", version)
+    assert stored is not None
+    assert stored.digest == "sha256:" + hashlib.sha256(stored.manifest).hexdigest()
+    document: dict[str, Any] = json.loads(stored.manifest)
+    assert document["mediaType"] == stored.media_type
+    return document
+
+
+def test_buildkit_arch_tags_give_an_oci_index_with_each_attestation_after_its_image(
+    ecr: FakeEcr, invoke: Invoke
+) -> None:
+    amd64 = make_buildkit_image("amd64")
+    arm64 = make_buildkit_image("arm64", variant="v8")
+    assert invoke(push(ecr, "amd64", amd64))["outcome"] == "waiting"
+    result = invoke(push(ecr, "arm64", arm64))
+    assert result["outcome"] == "created"
+    assert result["mediaType"] == media_types.OCI_INDEX
+    document = stored_index(ecr)
+    assert result["digest"] == ecr.image_at("golang", VERSION).digest  # type: ignore[union-attr]
+    entries = document["manifests"]
+    image_amd64, attest_amd64 = amd64.children
+    image_arm64, attest_arm64 = arm64.children
+    assert [e["digest"] for e in entries] == [image_amd64.digest, attest_amd64.digest,
+                                              image_arm64.digest, attest_arm64.digest]
+    assert entries[0]["platform"] == {"architecture": "amd64", "os": "linux"}
+    assert entries[2]["platform"] == {"architecture": "arm64", "os": "linux", "variant": "v8"}
+    for image_entry, attestation_entry in (entries[0:2], entries[2:4]):
+        assert "annotations" not in image_entry
+        assert attestation_entry["platform"] == {"architecture": "unknown", "os": "unknown"}
+        # The link is intact: the attestation names the very image entry before it.
+        assert attestation_entry["annotations"] == {
+            media_types.REFERENCE_DIGEST_ANNOTATION: image_entry["digest"], **ATTESTATION}
+        assert attestation_entry["mediaType"] == media_types.OCI_MANIFEST
+    for entry, child in zip(entries, [*amd64.children, *arm64.children], strict=True):
+        assert (entry["mediaType"], entry["size"]) == (child.media_type, len(child.manifest))
+    assert set(document) == {"schemaVersion", "mediaType", "manifests"}  # no artifactType, subject, annotations
+    # Reads: the arch tags, then the two images inside their indexes by digest (one call), two configs.
+    assert ecr.operations() == ["batch_get_image", "batch_get_image", "get_download_url_for_layer",
+                                "get_download_url_for_layer", "put_image", "batch_get_image"]
+
+
+def test_a_redelivered_buildkit_event_is_recognised_without_reading_children(ecr: FakeEcr, invoke: Invoke) -> None:
+    push(ecr, "amd64", make_buildkit_image("amd64"))
+    event = push(ecr, "arm64", make_buildkit_image("arm64", variant="v8"))
+    created = invoke(event)
+    ecr.calls.clear()
+    again = invoke(event)
+    assert again["outcome"] == "unchanged" and again["digest"] == created["digest"]
+    assert ecr.operations() == ["batch_get_image"]
+
+
+@pytest.mark.parametrize("settings", [Settings(keep_attestations=False)])
+def test_attestations_can_be_dropped(ecr: FakeEcr, invoke: Invoke) -> None:
+    amd64 = make_buildkit_image("amd64")
+    arm64 = make_buildkit_image("arm64", variant="v8")
+    push(ecr, "amd64", amd64)
+    result = invoke(push(ecr, "arm64", arm64))
+    assert result["outcome"] == "created" and result["mediaType"] == media_types.OCI_INDEX
+    entries = stored_index(ecr)["manifests"]
+    assert [e["digest"] for e in entries] == [amd64.children[0].digest, arm64.children[0].digest]
+    assert all("annotations" not in e for e in entries)
+
+
+@pytest.mark.parametrize("settings", [Settings(keep_attestations=False)])
+def test_dropped_attestations_over_docker_images_give_a_docker_list(ecr: FakeEcr, invoke: Invoke) -> None:
+    push(ecr, "amd64", make_buildkit_image("amd64", oci=False))
+    result = invoke(push(ecr, "arm64", make_buildkit_image("arm64", variant="v8", oci=False)))
+    assert result["mediaType"] == media_types.DOCKER_MANIFEST_LIST
+    assert len(stored_index(ecr)["manifests"]) == 2
+
+
+def test_mixed_docker_and_buildkit_children_give_an_oci_index(ecr: FakeEcr, invoke: Invoke) -> None:
+    plain = make_image("amd64")
+    buildkit = make_buildkit_image("arm64", variant="v8", oci=False)  # Docker image, but an OCI attestation
+    push(ecr, "amd64", plain)
+    result = invoke(push(ecr, "arm64", buildkit))
+    assert result["outcome"] == "created" and result["mediaType"] == media_types.OCI_INDEX
+    entries = stored_index(ecr)["manifests"]
+    assert [e["digest"] for e in entries] == [plain.digest, *(child.digest for child in buildkit.children)]
+    assert [e["mediaType"] for e in entries] == [media_types.DOCKER_MANIFEST, media_types.DOCKER_MANIFEST,
+                                                 media_types.OCI_MANIFEST]
+
+
+def test_an_arch_index_without_the_tags_platform_is_rejected(ecr: FakeEcr, invoke: Invoke) -> None:
+    push(ecr, "amd64", make_buildkit_image("amd64"))
+    result = invoke(push(ecr, "arm64", make_buildkit_image("amd64", revision="built for the wrong platform")))
+    assert result["outcome"] == "rejected"
+    assert f"golang:{VERSION}-arm64 is an index with no image manifest for linux/arm64" in result["reason"]
+    assert "put_image" not in ecr.operations()
+
+
+def test_an_arch_index_with_two_images_for_the_tags_platform_is_rejected(ecr: FakeEcr, invoke: Invoke) -> None:
+    other = make_image("arm64", variant="v8", oci=True, revision="second build")
+    twice = make_buildkit_image("arm64", variant="v8",
+                                extra=((other, {"architecture": "arm64", "os": "linux", "variant": "v8"}),))
+    push(ecr, "amd64", make_buildkit_image("amd64"))
+    result = invoke(push(ecr, "arm64", twice))
+    assert result["outcome"] == "rejected"
+    assert "2 image manifests for linux/arm64" in result["reason"] and "ambiguous" in result["reason"]
+    assert ecr.image_at("golang", VERSION) is None
+
+
+def test_a_multi_platform_arch_index_contributes_only_the_tags_platform(ecr: FakeEcr, invoke: Invoke) -> None:
+    stray = make_image("s390x", oci=True)
+    arm64 = make_buildkit_image("arm64", variant="v8", extra=((stray, {"architecture": "s390x", "os": "linux"}),))
+    push(ecr, "amd64", make_image("amd64", oci=True))
+    assert invoke(push(ecr, "arm64", arm64))["outcome"] == "created"
+    digests = [e["digest"] for e in stored_index(ecr)["manifests"]]
+    assert stray.digest not in digests and len(digests) == 3
