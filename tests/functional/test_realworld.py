@@ -140,3 +140,53 @@ def test_a_multi_platform_arch_index_contributes_only_the_tags_platform(ecr: Fak
     assert invoke(push(ecr, "arm64", arm64))["outcome"] == "created"
     digests = [e["digest"] for e in stored_index(ecr)["manifests"]]
     assert stray.digest not in digests and len(digests) == 3
+
+
+SIX = ("amd64", "arm64", "armv7", "armv6", "ppc64le", "s390x")
+
+
+@pytest.mark.parametrize("settings", [Settings(required_architectures=SIX)])
+def test_six_architectures_with_arm_variants(ecr: FakeEcr, invoke: Invoke) -> None:
+    images = {
+        "amd64": make_image("x86_64"),  # an alias in the config: normalised
+        "arm64": make_buildkit_image("arm64", variant="v8"),
+        "armv7": make_image("arm", variant="v7"),
+        "armv6": make_image("arm", variant="v6", oci=True),
+        "ppc64le": make_image("ppc64le"),
+        "s390x": make_image("s390x"),
+    }
+    outcomes = [invoke(push(ecr, suffix, image))["outcome"] for suffix, image in images.items()]
+    assert outcomes == ["waiting"] * 5 + ["created"]
+    entries = stored_index(ecr)["manifests"]
+    platforms = [e["platform"] for e in entries if "annotations" not in e]
+    assert platforms == [
+        {"architecture": "amd64", "os": "linux"},
+        {"architecture": "arm64", "os": "linux", "variant": "v8"},
+        {"architecture": "arm", "os": "linux", "variant": "v7"},
+        {"architecture": "arm", "os": "linux", "variant": "v6"},
+        {"architecture": "ppc64le", "os": "linux"},
+        {"architecture": "s390x", "os": "linux"},
+    ]
+    assert len(entries) == 7  # arm64's attestation follows it
+
+
+@pytest.mark.parametrize("settings", [Settings(required_architectures=("amd64", "windows-amd64"))])
+def test_windows_child_carries_os_version_and_features(ecr: FakeEcr, invoke: Invoke) -> None:
+    windows = make_image("amd64", os="windows", os_version="10.0.20348.1906", os_features=["win32k"])
+    push(ecr, "amd64", make_image("amd64"))
+    result = invoke(push(ecr, "windows-amd64", windows))
+    assert result["outcome"] == "created" and result["version"] == VERSION  # not "<version>-windows"
+    assert stored_index(ecr)["manifests"][1]["platform"] == {
+        "architecture": "amd64", "os": "windows", "os.version": "10.0.20348.1906", "os.features": ["win32k"]}
+
+
+@pytest.mark.parametrize("settings", [Settings.from_environment(
+    {"ARCH_SUFFIXES_EXTRA": "arm=linux/arm/v7", "REQUIRED_ARCHITECTURES": "amd64,arm"})])
+def test_a_custom_suffix_from_configuration(ecr: FakeEcr, invoke: Invoke) -> None:
+    push(ecr, "amd64", make_image("amd64"))
+    assert invoke(push(ecr, "arm64", make_image("arm64", variant="v8")))["outcome"] == "skipped"  # not required
+    result = invoke(push(ecr, "arm", make_image("arm", variant="v7")))
+    assert result["outcome"] == "created"
+    assert stored_index(ecr)["manifests"][1]["platform"] == {"architecture": "arm", "os": "linux", "variant": "v7"}
+    mislabelled = invoke(push(ecr, "arm", make_image("arm", variant="v6", revision="2")))
+    assert mislabelled["outcome"] == "rejected" and "labelled arm (linux/arm/v7)" in mislabelled["reason"]

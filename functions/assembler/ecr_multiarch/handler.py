@@ -53,9 +53,14 @@ def services() -> Assembler:
 
 
 def handle(event: Any, assembler: Assembler) -> Outcome:
-    classified = classify_event(event, assembler.settings.required_architectures)
+    # Every known suffix, so a tag splits at its longest one (`1.0-windows-amd64` is never amd64 of `1.0-windows`).
+    classified = classify_event(event, assembler.settings.suffixes)
     if isinstance(classified, Skip):
         return Outcome(OutcomeKind.SKIPPED, classified.repository, reason=classified.reason)
+    suffix = classified.arch_tag.suffix
+    if suffix not in assembler.settings.required_architectures:
+        return Outcome(OutcomeKind.SKIPPED, classified.repository, reason=f"suffix {suffix!r} is not one of the "
+                       f"required architectures ({', '.join(assembler.settings.required_architectures)})")
     logger.append_keys(
         repository=classified.repository,
         tag=classified.arch_tag.tag,

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from .domain.index import IndexFormat
-from .domain.platform import ExpectedPlatform
+from .domain.platform import ExpectedPlatform, normalize
 from .domain.tags import DEFAULT_SUFFIXES
 
+# One extra suffix: `<suffix>=<os>/<architecture>[/<variant>]`; suffixes are lowercase words joined by dashes.
+_SUFFIX = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_PLATFORM_PART = re.compile(r"[a-z0-9_.]+")
+
 # Every variable Settings reads; template.yaml must set each (a contract test holds it to that).
-ENVIRONMENT_VARIABLES: tuple[str, ...] = ("REQUIRED_ARCHITECTURES", "INDEX_FORMAT", "DRY_RUN", "KEEP_ATTESTATIONS")
+ENVIRONMENT_VARIABLES: tuple[str, ...] = (
+    "REQUIRED_ARCHITECTURES", "INDEX_FORMAT", "DRY_RUN", "KEEP_ATTESTATIONS", "ARCH_SUFFIXES_EXTRA",
+)
 
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no", ""}
@@ -39,29 +46,59 @@ class Settings:
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> Settings:
+        suffixes = parse_suffixes(environ.get("ARCH_SUFFIXES_EXTRA", ""))
         return cls(
-            required_architectures=parse_architectures(environ.get("REQUIRED_ARCHITECTURES", "amd64,arm64")),
+            required_architectures=parse_architectures(environ.get("REQUIRED_ARCHITECTURES", "amd64,arm64"),
+                                                       suffixes),
             index_format=parse_index_format(environ.get("INDEX_FORMAT", "auto")),
             dry_run=parse_bool("DRY_RUN", environ.get("DRY_RUN", "false")),
             keep_attestations=parse_bool("KEEP_ATTESTATIONS", environ.get("KEEP_ATTESTATIONS", "true")),
+            suffixes=suffixes,
         )
 
 
-def parse_architectures(raw: str) -> tuple[str, ...]:
-    suffixes = tuple(part.strip() for part in raw.split(",") if part.strip())
-    if not suffixes:
+def parse_suffixes(raw: str) -> Mapping[str, ExpectedPlatform]:
+    """DEFAULT_SUFFIXES extended by ``ARCH_SUFFIXES_EXTRA``: ``arm=linux/arm/v7;win2019=windows/amd64``.
+
+    Entries are separated by ``;`` (or whitespace). The platform is normalised like a config's (``aarch64`` is
+    arm64, ``armhf`` is arm/v7); without a variant the suffix accepts any variant. A default suffix cannot be
+    redefined (its platform is what the README promises); defining one twice is an error.
+    """
+    suffixes = dict(DEFAULT_SUFFIXES)
+    seen: set[str] = set()
+    for entry in re.split(r"[;\s]+", raw.strip()):
+        if not entry:
+            continue
+        suffix, equals, platform = entry.partition("=")
+        suffix = suffix.strip().lower()
+        parts = platform.strip().lower().split("/")
+        if not equals or not _SUFFIX.fullmatch(suffix) or not 2 <= len(parts) <= 3 \
+                or not all(_PLATFORM_PART.fullmatch(part) for part in parts):
+            raise SettingsError(f"ARCH_SUFFIXES_EXTRA entry {entry!r} is not <suffix>=<os>/<architecture>[/<variant>] "
+                                "(e.g. arm=linux/arm/v7; entries separated by ';')")
+        if suffix in DEFAULT_SUFFIXES or suffix in seen:
+            raise SettingsError(f"ARCH_SUFFIXES_EXTRA defines {suffix!r} again (it is already known)")
+        seen.add(suffix)
+        os_name, architecture, variant = normalize(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
+        suffixes[suffix] = ExpectedPlatform(os_name, architecture, variant)
+    return MappingProxyType(suffixes)
+
+
+def parse_architectures(raw: str, suffixes: Mapping[str, ExpectedPlatform] = DEFAULT_SUFFIXES) -> tuple[str, ...]:
+    required = tuple(part.strip() for part in raw.split(",") if part.strip())
+    if not required:
         raise SettingsError("REQUIRED_ARCHITECTURES is empty; give comma-separated tag suffixes, e.g. amd64,arm64")
-    unknown = [suffix for suffix in suffixes if suffix not in DEFAULT_SUFFIXES]
+    unknown = [suffix for suffix in required if suffix not in suffixes]
     if unknown:
         raise SettingsError(
-            f"REQUIRED_ARCHITECTURES has unknown suffixes {unknown}; known: {', '.join(DEFAULT_SUFFIXES)}"
+            f"REQUIRED_ARCHITECTURES has unknown suffixes {unknown}; known: {', '.join(suffixes)}"
         )
-    if len(set(suffixes)) != len(suffixes):
+    if len(set(required)) != len(required):
         raise SettingsError(f"REQUIRED_ARCHITECTURES lists a suffix twice: {raw!r}")
-    platforms = [DEFAULT_SUFFIXES[suffix] for suffix in suffixes]
+    platforms = [suffixes[suffix] for suffix in required]
     if len(set(platforms)) != len(platforms):
         raise SettingsError(f"REQUIRED_ARCHITECTURES names one platform twice: {raw!r}")
-    return suffixes
+    return required
 
 
 def parse_index_format(raw: str) -> IndexFormat:
