@@ -20,6 +20,8 @@ class MemoryRegistry:
     tags: dict[str, dict[str, StoredManifest]] = field(default_factory=dict)
     blobs: dict[str, bytes] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
+    # resource tags per repository (ecr-multiarch:* policy)
+    repository_tag_values: dict[str, dict[str, str]] = field(default_factory=dict)
     # every manifest ever pushed, by digest (tagged or not), per repository
     manifests: dict[str, dict[Digest, StoredManifest]] = field(default_factory=dict)
 
@@ -51,6 +53,11 @@ class MemoryRegistry:
         self._repository(repository)
         held = self.manifests.get(repository, {})
         return {digest: held[digest] for digest in digests if digest in held}
+
+    def repository_tags(self, repository: str) -> dict[str, str]:
+        self.calls.append("ListTagsForResource")
+        self._repository(repository)
+        return dict(self.repository_tag_values.get(repository, {}))
 
     def list_tags(self, repository: str) -> list[str]:
         self.calls.append("ListImages")

@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 
 from devkit.fake_ecr import FakeEcr
 from devkit.images import ImageBlobs, make_buildkit_image, make_image
+from devkit.lambda_context import FakeLambdaContext
+from ecr_multiarch import handler
+from ecr_multiarch.adapters.ecr import BOTOCORE_CONFIG, EcrRegistry
+from ecr_multiarch.adapters.http_blobs import HttpBlobReader
+from ecr_multiarch.assembler import Assembler
 from ecr_multiarch.domain import media_types
 from ecr_multiarch.settings import Settings
 from tests.conftest import load_event
@@ -190,3 +197,60 @@ def test_a_custom_suffix_from_configuration(ecr: FakeEcr, invoke: Invoke) -> Non
     assert stored_index(ecr)["manifests"][1]["platform"] == {"architecture": "arm", "os": "linux", "variant": "v7"}
     mislabelled = invoke(push(ecr, "arm", make_image("arm", variant="v6", revision="2")))
     assert mislabelled["outcome"] == "rejected" and "labelled arm (linux/arm/v7)" in mislabelled["reason"]
+
+
+# ------------------------------------------------------------------ per-repository policy (repository tags)
+
+ARN = "arn:aws:ecr:us-east-1:123456789012:repository/golang"
+
+
+@pytest.fixture
+def invoke_with_policy(ecr: FakeEcr) -> Iterator[Invoke]:
+    """The handler as the composition root wires it: repository tags read through the ECR adapter (TTL 0, so a
+    tag change shows at once)."""
+    registry = EcrRegistry(boto3.client("ecr", config=BOTOCORE_CONFIG))
+    assembler = Assembler(registry, HttpBlobReader(), Settings(repository_tags_ttl=0), repository_tags=registry)
+    handler.configure(assembler)
+    yield lambda event: handler.lambda_handler(event, FakeLambdaContext())  # type: ignore[arg-type]
+    handler.configure(None)
+
+
+def tag_repository(ecr: FakeEcr, **tags: str) -> None:
+    ecr.client.tag_resource(resourceArn=ARN, tags=[{"Key": f"ecr-multiarch:{key.replace('_', '-')}", "Value": value}
+                                                   for key, value in tags.items()])
+
+
+def test_a_repository_tag_changes_the_architecture_set(ecr: FakeEcr, invoke_with_policy: Invoke) -> None:
+    tag_repository(ecr, architectures="amd64+arm64+armv7")
+    push(ecr, "amd64", make_image("amd64"))
+    waiting = invoke_with_policy(push(ecr, "arm64", make_image("arm64", variant="v8")))
+    assert waiting["outcome"] == "waiting" and waiting["missing"] == [f"{VERSION}-armv7"]
+    created = invoke_with_policy(push(ecr, "armv7", make_image("arm", variant="v7")))
+    assert created["outcome"] == "created" and len(stored_index(ecr)["manifests"]) == 3
+    tag_repository(ecr, architectures="amd64 arm64")  # spaces work too
+    skipped = invoke_with_policy(push(ecr, "armv7", make_image("arm", variant="v7", revision="2")))
+    assert skipped["outcome"] == "skipped" and "'armv7' is not one of the required" in skipped["reason"]
+    updated = invoke_with_policy(push(ecr, "arm64", make_image("arm64", variant="v8", revision="2")))
+    assert updated["outcome"] == "updated" and len(stored_index(ecr)["manifests"]) == 2
+
+
+def test_an_opted_out_repository_is_skipped_and_nothing_is_read(ecr: FakeEcr, invoke_with_policy: Invoke) -> None:
+    tag_repository(ecr, enabled="false")
+    push(ecr, "amd64", make_image("amd64"))
+    result = invoke_with_policy(push(ecr, "arm64", make_image("arm64", variant="v8")))
+    assert result["outcome"] == "skipped" and "opted out" in result["reason"]
+    assert ecr.operations() == []  # no BatchGetImage, no write
+    assert ecr.image_at("golang", VERSION) is None
+
+
+def test_a_repository_tag_forces_the_index_format(ecr: FakeEcr, invoke_with_policy: Invoke) -> None:
+    tag_repository(ecr, index_format="oci")
+    push(ecr, "amd64", make_image("amd64"))
+    assert invoke_with_policy(push(ecr, "arm64", make_image("arm64", variant="v8")))["mediaType"] == \
+        media_types.OCI_INDEX
+
+
+def test_an_unusable_repository_tag_is_rejected_with_its_name(ecr: FakeEcr, invoke_with_policy: Invoke) -> None:
+    tag_repository(ecr, architectures="amd64,arm64")
+    result = invoke_with_policy(push(ecr, "amd64", make_image("amd64")))
+    assert result["outcome"] == "rejected" and "ecr-multiarch:architectures" in result["reason"]

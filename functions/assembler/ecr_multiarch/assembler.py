@@ -16,8 +16,9 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
@@ -27,16 +28,18 @@ from .domain.digest import Digest
 from .domain.index import ChildDescriptor, ImageIndex, build_index, listed_platforms
 from .domain.manifest import ConfigReference, InvalidManifestError, config_reference
 from .domain.platform import InvalidConfigError, Platform, platform_from_config, same_host_platform
+from .domain.policy import ENABLED_TAG, PolicyError, RepositoryPolicy, parse_policy
 from .domain.tags import arch_tag
 from .errors import (
     BlobUrlExpiredError,
     ImmutableTagError,
     PermanentError,
     ReferencedImagesMissingError,
+    RepositoryPolicyError,
     UnsettledError,
 )
 from .outcome import Outcome, OutcomeKind
-from .ports import BlobReader, PutResult, Registry, StoredManifest
+from .ports import BlobReader, PutResult, Registry, RepositoryTagSource, StoredManifest
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -71,6 +74,27 @@ class PlatformCache:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+class PolicyCache:
+    """Repository policies by name, each trusted for ``ttl`` seconds (tags can change; a warm container must see
+    it within the TTL, without a ListTagsForResource per event)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._entries: dict[str, tuple[float, RepositoryPolicy]] = {}
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    def get(self, repository: str) -> RepositoryPolicy | None:
+        with self._lock:
+            entry = self._entries.get(repository)
+            if entry is None or entry[0] <= self._clock():
+                return None
+            return entry[1]
+
+    def put(self, repository: str, policy: RepositoryPolicy, ttl: float) -> None:
+        with self._lock:
+            self._entries[repository] = (self._clock() + ttl, policy)
 
 
 class _Rejected(Exception):
@@ -115,29 +139,86 @@ class Assembler:
         blobs: BlobReader,
         settings: Settings,
         platform_cache: PlatformCache | None = None,
+        *,
+        repository_tags: RepositoryTagSource | None = None,
+        policy_cache: PolicyCache | None = None,
     ) -> None:
+        """``repository_tags``: where per-repository policy (ecr-multiarch:* repository tags) is read; None
+        applies ``settings`` to every repository."""
         self._registry = registry
         self._blobs = blobs
         self._settings = settings
         self._platforms = platform_cache if platform_cache is not None else PlatformCache()
+        self._tags = repository_tags
+        self._policies = policy_cache if policy_cache is not None else PolicyCache()
 
     @property
     def settings(self) -> Settings:
         return self._settings
 
-    def version_tags(self, version: str) -> list[str]:
-        """The tags one assembly of ``version`` reads: every required arch tag, then the version tag itself."""
-        return [*(arch_tag(version, suffix) for suffix in self._settings.required_architectures), version]
+    def version_tags(self, version: str, repository: str | None = None) -> list[str]:
+        """The tags one assembly of ``version`` reads: every required arch tag, then the version tag itself.
+
+        With ``repository``, its own architecture set (repository tag) applies; an opted-out repository reads none.
+        """
+        settings = self._settings if repository is None else self.settings_for(repository)
+        if settings is None:
+            return []
+        return [*(arch_tag(version, suffix) for suffix in settings.required_architectures), version]
+
+    def settings_for(self, repository: str) -> Settings | None:
+        """The settings for ``repository``: its ecr-multiarch:* tags over the function's; None when it opted out.
+
+        Raises RepositoryPolicyError (permanent) when one of our tags holds an unusable value.
+        """
+        if self._tags is None:
+            return self._settings
+        policy = self._policies.get(repository)
+        if policy is None:
+            try:
+                policy = parse_policy(self._tags.repository_tags(repository), self._settings.suffixes)
+            except PolicyError as error:
+                raise RepositoryPolicyError(f"repository {repository}: {error}") from None
+            self._policies.put(repository, policy, self._settings.repository_tags_ttl)
+        if not policy.enabled:
+            return None
+        return replace(
+            self._settings,
+            required_architectures=policy.architectures or self._settings.required_architectures,
+            index_format=policy.index_format or self._settings.index_format,
+        )
 
     def assemble(
-        self, repository: str, version: str, prefetched: Mapping[str, StoredManifest] | None = None
+        self,
+        repository: str,
+        version: str,
+        prefetched: Mapping[str, StoredManifest] | None = None,
+        *,
+        pushed_suffix: str | None = None,
     ) -> Outcome:
         """Make ``repository:version`` the index of its architecture tags, if they are all there.
 
         ``prefetched``: the manifests at ``version_tags(version)`` from a bulk read (a sweep reads 100 tags per
-        call); it replaces the first read only: every verify read after a write is fresh.
+        call); it replaces the first read only: every verify read after a write is fresh. It is ignored when the
+        repository's own architecture set (a repository tag) differs from the function's.
+        ``pushed_suffix``: the suffix of the arch tag whose push triggered this; a suffix the repository does not
+        require gives ``skipped``.
         """
         try:
+            settings = self.settings_for(repository)
+            if settings is None:
+                return Outcome(OutcomeKind.SKIPPED, repository, version,
+                               reason=f"repository opted out (repository tag {ENABLED_TAG}=false)")
+            if pushed_suffix is not None and pushed_suffix not in settings.required_architectures:
+                return Outcome(OutcomeKind.SKIPPED, repository, version,
+                               reason=f"suffix {pushed_suffix!r} is not one of the required architectures "
+                                      f"({', '.join(settings.required_architectures)})")
+            if settings != self._settings:
+                if settings.required_architectures != self._settings.required_architectures:
+                    prefetched = None
+                # The same registry, blobs and config cache, under this repository's settings.
+                return Assembler(self._registry, self._blobs, settings, self._platforms)._assemble(
+                    repository, version, prefetched)
             return self._assemble(repository, version, prefetched)
         except PermanentError as error:
             return Outcome(OutcomeKind.REJECTED, repository, version, reason=str(error))

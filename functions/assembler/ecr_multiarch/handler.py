@@ -48,7 +48,7 @@ def services() -> Assembler:
 
         settings = Settings.from_environment(os.environ)
         registry = EcrRegistry(boto3.client("ecr", config=BOTOCORE_CONFIG))
-        _assembler = Assembler(registry, HttpBlobReader(), settings)
+        _assembler = Assembler(registry, HttpBlobReader(), settings, repository_tags=registry)
     return _assembler
 
 
@@ -57,17 +57,13 @@ def handle(event: Any, assembler: Assembler) -> Outcome:
     classified = classify_event(event, assembler.settings.suffixes)
     if isinstance(classified, Skip):
         return Outcome(OutcomeKind.SKIPPED, classified.repository, reason=classified.reason)
-    suffix = classified.arch_tag.suffix
-    if suffix not in assembler.settings.required_architectures:
-        return Outcome(OutcomeKind.SKIPPED, classified.repository, reason=f"suffix {suffix!r} is not one of the "
-                       f"required architectures ({', '.join(assembler.settings.required_architectures)})")
     logger.append_keys(
         repository=classified.repository,
         tag=classified.arch_tag.tag,
         pushed_digest=str(classified.digest),
         event_id=event.get("id"),  # optional: a missing id must not turn a good push into a crash
     )
-    return assembler.assemble(classified.repository, classified.version)
+    return assembler.assemble(classified.repository, classified.version, pushed_suffix=classified.arch_tag.suffix)
 
 
 @logger.inject_lambda_context(clear_state=True)

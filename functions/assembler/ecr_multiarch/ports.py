@@ -47,6 +47,12 @@ class Registry(Protocol):
     def put_index(self, repository: str, tag: str, index: ImageIndex) -> PutResult: ...
 
 
+class RepositoryTagSource(Protocol):
+    def repository_tags(self, repository: str) -> dict[str, str]:
+        """The repository's resource tags (ECR ListTagsForResource on its ARN), key to value."""
+        ...
+
+
 class BlobReader(Protocol):
     def read(self, url: str, digest: Digest, size: int) -> bytes:
         """Exactly the blob ``digest`` of ``size`` bytes, or an error; never anything else."""

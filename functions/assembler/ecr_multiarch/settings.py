@@ -18,6 +18,7 @@ _PLATFORM_PART = re.compile(r"[a-z0-9_.]+")
 # Every variable Settings reads; template.yaml must set each (a contract test holds it to that).
 ENVIRONMENT_VARIABLES: tuple[str, ...] = (
     "REQUIRED_ARCHITECTURES", "INDEX_FORMAT", "DRY_RUN", "KEEP_ATTESTATIONS", "ARCH_SUFFIXES_EXTRA",
+    "REPOSITORY_TAGS_TTL_SECONDS",
 )
 
 _TRUE = {"true", "1", "yes"}
@@ -36,6 +37,8 @@ class Settings:
     # BuildKit attestation manifests (provenance, SBOM) of arch tags that are indexes: carried into the index
     # right after their image (true), or left out (false).
     keep_attestations: bool = True
+    # How long a warm container trusts a repository's ecr-multiarch:* tags before reading them again.
+    repository_tags_ttl: float = 300.0
     # Every suffix the tag grammar knows, and the platform each promises: DEFAULT_SUFFIXES plus ARCH_SUFFIXES_EXTRA.
     suffixes: Mapping[str, ExpectedPlatform] = field(
         default_factory=lambda: MappingProxyType(dict(DEFAULT_SUFFIXES)), hash=False
@@ -54,6 +57,8 @@ class Settings:
             dry_run=parse_bool("DRY_RUN", environ.get("DRY_RUN", "false")),
             keep_attestations=parse_bool("KEEP_ATTESTATIONS", environ.get("KEEP_ATTESTATIONS", "true")),
             suffixes=suffixes,
+            repository_tags_ttl=parse_seconds("REPOSITORY_TAGS_TTL_SECONDS",
+                                              environ.get("REPOSITORY_TAGS_TTL_SECONDS", "300")),
         )
 
 
@@ -115,3 +120,13 @@ def parse_bool(name: str, raw: str) -> bool:
     if value in _FALSE:
         return False
     raise SettingsError(f"{name} is {raw!r}; use true or false")
+
+
+def parse_seconds(name: str, raw: str) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name} is {raw!r}; give a number of seconds (0 to 86400)") from None
+    if not 0 <= value <= 86400:
+        raise SettingsError(f"{name} is {raw!r}; give a number of seconds (0 to 86400)")
+    return value

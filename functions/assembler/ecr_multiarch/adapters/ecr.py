@@ -59,8 +59,29 @@ def _message(error: ClientError) -> str:
 
 
 class EcrRegistry:
-    def __init__(self, client: ECRClient) -> None:
+    def __init__(self, client: ECRClient, account_id: str | None = None) -> None:
+        """``account_id``: the registry's account, for repository ARNs; None asks STS once (GetCallerIdentity
+        needs no IAM permission)."""
         self._client = client
+        self._account_id = account_id
+
+    def repository_tags(self, repository: str) -> dict[str, str]:
+        arn = f"arn:{self._client.meta.partition}:ecr:{self._client.meta.region_name}:{self._account()}:" \
+              f"repository/{repository}"
+        response = self._call("ListTagsForResource", repository,
+                              lambda: self._client.list_tags_for_resource(resourceArn=arn))
+        return {str(tag["Key"]): str(tag.get("Value", "")) for tag in response.get("tags", [])}
+
+    def _account(self) -> str:
+        if self._account_id is None:
+            import boto3
+
+            sts = boto3.client("sts", region_name=self._client.meta.region_name, config=BOTOCORE_CONFIG)
+            try:
+                self._account_id = str(sts.get_caller_identity()["Account"])
+            except (ClientError, BotoCoreError) as error:
+                raise TransientError(f"STS GetCallerIdentity failed: {type(error).__name__}") from None
+        return self._account_id
 
     def get_manifests(self, repository: str, tags: Sequence[str]) -> dict[str, StoredManifest]:
         found: dict[str, StoredManifest] = {}
