@@ -254,3 +254,15 @@ def test_an_unusable_repository_tag_is_rejected_with_its_name(ecr: FakeEcr, invo
     tag_repository(ecr, architectures="amd64,arm64")
     result = invoke_with_policy(push(ecr, "amd64", make_image("amd64")))
     assert result["outcome"] == "rejected" and "ecr-multiarch:architectures" in result["reason"]
+
+
+@pytest.mark.parametrize("settings", [Settings(index_annotations=(("org.opencontainers.image.vendor", "ACME"),))])
+def test_static_index_annotations_make_a_deterministic_oci_index(ecr: FakeEcr, invoke: Invoke) -> None:
+    push(ecr, "amd64", make_image("amd64"))
+    event = push(ecr, "arm64", make_image("arm64", variant="v8"))
+    created = invoke(event)
+    assert created["mediaType"] == media_types.OCI_INDEX
+    assert stored_index(ecr)["annotations"] == {"org.opencontainers.image.vendor": "ACME"}
+    ecr.calls.clear()
+    assert invoke(event)["outcome"] == "unchanged"  # same bytes again, recognised without downloads
+    assert ecr.operations() == ["batch_get_image"]

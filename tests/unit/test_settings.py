@@ -65,3 +65,15 @@ def test_unusable_extra_suffixes(extra: str, message: str) -> None:
 def test_two_required_suffixes_for_one_platform_are_refused() -> None:
     with pytest.raises(SettingsError, match="one platform twice"):
         Settings.from_environment({"ARCH_SUFFIXES_EXTRA": "arm=linux/arm/v7", "REQUIRED_ARCHITECTURES": "arm,armv7"})
+
+
+def test_index_annotations_are_read_as_a_sorted_json_object() -> None:
+    settings = Settings.from_environment({"INDEX_ANNOTATIONS": '{"z.b": "2; with = and ,", "a.a": "1"}'})
+    assert settings.index_annotations == (("a.a", "1"), ("z.b", "2; with = and ,"))
+    assert Settings.from_environment({"INDEX_ANNOTATIONS": " "}).index_annotations == ()
+
+
+@pytest.mark.parametrize("raw", ["not json", "[]", '{"a": 1}', '{"": "x"}'])
+def test_unusable_index_annotations(raw: str) -> None:
+    with pytest.raises(SettingsError, match="INDEX_ANNOTATIONS"):
+        Settings.from_environment({"INDEX_ANNOTATIONS": raw})

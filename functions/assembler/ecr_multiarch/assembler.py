@@ -308,7 +308,7 @@ class Assembler:
             children.append(self._child(repository, arch.suffix, image, config))
             children.extend(arch.attestations(self._settings.keep_attestations))
         self._check_distinct_platforms(repository, version, arches, children)
-        index = build_index(children, self._settings.index_format)
+        index = build_index(children, self._settings.index_format, self._settings.index_annotations)
         if current is not None and current.digest == index.digest:
             return Outcome(OutcomeKind.UNCHANGED, repository, version, str(index.digest), index=index)
         return _Write(index=index, replaces=current.digest if current is not None else None)
@@ -391,7 +391,7 @@ class Assembler:
         if position != len(platforms):
             return None
         try:
-            candidate = build_index(children, self._settings.index_format)
+            candidate = build_index(children, self._settings.index_format, self._settings.index_annotations)
         except ValueError:
             return None
         return candidate if candidate.digest == current.digest else None

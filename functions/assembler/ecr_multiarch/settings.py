@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ _PLATFORM_PART = re.compile(r"[a-z0-9_.]+")
 # Every variable Settings reads; template.yaml must set each (a contract test holds it to that).
 ENVIRONMENT_VARIABLES: tuple[str, ...] = (
     "REQUIRED_ARCHITECTURES", "INDEX_FORMAT", "DRY_RUN", "KEEP_ATTESTATIONS", "ARCH_SUFFIXES_EXTRA",
-    "REPOSITORY_TAGS_TTL_SECONDS",
+    "REPOSITORY_TAGS_TTL_SECONDS", "INDEX_ANNOTATIONS",
 )
 
 _TRUE = {"true", "1", "yes"}
@@ -37,6 +38,8 @@ class Settings:
     # BuildKit attestation manifests (provenance, SBOM) of arch tags that are indexes: carried into the index
     # right after their image (true), or left out (false).
     keep_attestations: bool = True
+    # Static OCI annotations of every index (sorted by key); OCI indexes only; nothing time-dependent is ever added.
+    index_annotations: tuple[tuple[str, str], ...] = ()
     # How long a warm container trusts a repository's ecr-multiarch:* tags before reading them again.
     repository_tags_ttl: float = 300.0
     # Every suffix the tag grammar knows, and the platform each promises: DEFAULT_SUFFIXES plus ARCH_SUFFIXES_EXTRA.
@@ -57,6 +60,7 @@ class Settings:
             dry_run=parse_bool("DRY_RUN", environ.get("DRY_RUN", "false")),
             keep_attestations=parse_bool("KEEP_ATTESTATIONS", environ.get("KEEP_ATTESTATIONS", "true")),
             suffixes=suffixes,
+            index_annotations=parse_annotations(environ.get("INDEX_ANNOTATIONS", "")),
             repository_tags_ttl=parse_seconds("REPOSITORY_TAGS_TTL_SECONDS",
                                               environ.get("REPOSITORY_TAGS_TTL_SECONDS", "300")),
         )
@@ -130,3 +134,20 @@ def parse_seconds(name: str, raw: str) -> float:
     if not 0 <= value <= 86400:
         raise SettingsError(f"{name} is {raw!r}; give a number of seconds (0 to 86400)")
     return value
+
+
+def parse_annotations(raw: str) -> tuple[tuple[str, str], ...]:
+    """``INDEX_ANNOTATIONS``: a JSON object of string keys to string values (empty: none), e.g.
+    ``{"org.opencontainers.image.vendor": "ACME"}``. JSON, because annotation values may hold any character."""
+    if not raw.strip():
+        return ()
+    try:
+        document = json.loads(raw)
+    except ValueError:
+        raise SettingsError("INDEX_ANNOTATIONS is not JSON; give an object of strings, "
+                            'e.g. {"org.opencontainers.image.vendor": "ACME"}') from None
+    if not isinstance(document, dict) or not all(
+        isinstance(key, str) and key and isinstance(value, str) for key, value in document.items()
+    ):
+        raise SettingsError("INDEX_ANNOTATIONS must be a JSON object of non-empty string keys to string values")
+    return tuple(sorted(document.items()))
