@@ -414,6 +414,14 @@ class FakeEcr:
                                       imageTagMutability="IMMUTABLE" if immutable else "MUTABLE")
 
     def push(self, repository: str, tag: str, image: ImageBlobs) -> str:
+        self.push_blobs(repository, image)
+        for child in image.children:
+            self.push_untagged(repository, child)
+        self.client.put_image(repositoryName=repository, imageTag=tag, imageManifest=image.manifest.decode(),
+                              imageManifestMediaType=image.media_type)
+        return image.digest
+
+    def push_blobs(self, repository: str, image: ImageBlobs) -> None:
         for data in image.blobs.values():
             if self.blob_server.has(repository, _sha256(data)):
                 continue  # like docker push: a blob the repository already has is not uploaded again
@@ -422,9 +430,21 @@ class FakeEcr:
                                           partFirstByte=0, partLastByte=len(data) - 1, layerPartBlob=data)
             self.client.complete_layer_upload(repositoryName=repository, uploadId=upload["uploadId"],
                                               layerDigests=[_sha256(data)])
-        self.client.put_image(repositoryName=repository, imageTag=tag, imageManifest=image.manifest.decode(),
-                              imageManifestMediaType=image.media_type)
+
+    def push_untagged(self, repository: str, image: ImageBlobs) -> str:
+        """Push a manifest by digest only, as BuildKit pushes the children of its index (moto takes a PutImage
+        without imageTag, like ECR)."""
+        self.push_blobs(repository, image)
+        if not self.has_digest(repository, image.digest):
+            self.client.put_image(repositoryName=repository, imageManifest=image.manifest.decode(),
+                                  imageManifestMediaType=image.media_type, imageDigest=image.digest)
         return image.digest
+
+    def has_digest(self, repository: str, digest: str) -> bool:
+        response = self.client.batch_get_image(repositoryName=repository, imageIds=[{"imageDigest": digest}],
+                                               acceptedMediaTypes=list(media_types.ALL_MANIFESTS))
+        self.calls.pop()  # inspection is not the service's traffic
+        return bool(response["images"])
 
     # ---- inspection
 

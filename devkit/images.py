@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ecr_multiarch.domain import media_types
@@ -22,6 +22,8 @@ class ImageBlobs:
     media_type: str
     blobs: dict[str, bytes]
     config_digest: str
+    # Manifests this one references that are pushed by digest first (BuildKit: the image, then its attestation).
+    children: tuple[ImageBlobs, ...] = field(default=())
 
     @property
     def digest(self) -> str:
@@ -78,3 +80,81 @@ def make_image(
         blobs={_digest(config_bytes): config_bytes, _digest(layer): layer},
         config_digest=_digest(config_bytes),
     )
+
+
+def _platform(os: str, architecture: str, variant: str | None) -> dict[str, str]:
+    platform = {"architecture": architecture, "os": os}
+    if variant:
+        platform["variant"] = variant
+    return platform
+
+
+def make_attestation(image: ImageBlobs, *, revision: str = "1") -> ImageBlobs:
+    """BuildKit's attestation manifest for ``image``: an OCI image manifest whose config (an OCI image config
+    stating unknown/unknown, "only included for compatibility") is ignored, and one in-toto layer per statement."""
+    statement = json.dumps({
+        "_type": "https://in-toto.io/Statement/v0.1",
+        "predicateType": "https://slsa.dev/provenance/v0.2",
+        "subject": [{"name": "pkg:docker/golang", "digest": {"sha256": image.digest.removeprefix("sha256:")}}],
+        "predicate": {"builder": {"id": ""}, "buildType": "https://mobyproject.org/buildkit@v1",
+                      "metadata": {"buildInvocationID": f"build-{revision}"}},
+    }, indent=2).encode()
+    config = json.dumps({"architecture": "unknown", "os": "unknown", "config": {},
+                         "rootfs": {"type": "layers", "diff_ids": [_digest(statement)]}}).encode()
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": media_types.OCI_MANIFEST,
+        "config": {"mediaType": media_types.OCI_CONFIG, "digest": _digest(config), "size": len(config)},
+        "layers": [{"mediaType": "application/vnd.in-toto+json", "digest": _digest(statement),
+                    "size": len(statement),
+                    "annotations": {"in-toto.io/predicate-type": "https://slsa.dev/provenance/v0.2"}}],
+    }
+    manifest_bytes = json.dumps(manifest, indent=2).encode()
+    return ImageBlobs(manifest=manifest_bytes, media_type=media_types.OCI_MANIFEST,
+                      blobs={_digest(config): config, _digest(statement): statement}, config_digest=_digest(config))
+
+
+def make_buildkit_image(
+    architecture: str,
+    *,
+    os: str = "linux",
+    variant: str | None = None,
+    os_version: str | None = None,
+    oci: bool = True,
+    attestation: bool = True,
+    revision: str = "1",
+    extra: tuple[tuple[ImageBlobs, dict[str, str]], ...] = (),
+) -> ImageBlobs:
+    """What ``docker buildx build --platform <p> --push`` writes at the tag: an OCI index holding the image
+    manifest and (provenance on, the default) its attestation manifest, both pushed by digest first.
+
+    ``extra``: further (image, platform) entries to put in the index, to build broken or multi-platform tags.
+    """
+    image = make_image(architecture, os=os, variant=variant, os_version=os_version, oci=oci, revision=revision)
+    platform = _platform(os, architecture, variant)
+    if os_version:
+        platform["os.version"] = os_version
+    entries: list[dict[str, object]] = [
+        {"mediaType": image.media_type, "digest": image.digest, "size": len(image.manifest), "platform": platform}
+    ]
+    children = [image]
+    if attestation:
+        attest = make_attestation(image, revision=revision)
+        entries.append({
+            "mediaType": attest.media_type, "digest": attest.digest, "size": len(attest.manifest),
+            "annotations": {media_types.REFERENCE_DIGEST_ANNOTATION: image.digest,
+                            media_types.REFERENCE_TYPE_ANNOTATION: media_types.ATTESTATION_MANIFEST},
+            "platform": {"architecture": "unknown", "os": "unknown"},
+        })
+        children.append(attest)
+    for other, other_platform in extra:
+        entries.append({"mediaType": other.media_type, "digest": other.digest, "size": len(other.manifest),
+                        "platform": other_platform})
+        children.append(other)
+    index = json.dumps({"schemaVersion": 2, "mediaType": media_types.OCI_INDEX, "manifests": entries},
+                       indent=2).encode()
+    blobs: dict[str, bytes] = {}
+    for child in children:
+        blobs.update(child.blobs)
+    return ImageBlobs(manifest=index, media_type=media_types.OCI_INDEX, blobs=blobs,
+                      config_digest=image.config_digest, children=tuple(children))

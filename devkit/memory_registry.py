@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ecr_multiarch.domain.digest import Digest
 from ecr_multiarch.domain.index import ImageIndex
@@ -20,19 +20,44 @@ class MemoryRegistry:
     tags: dict[str, dict[str, StoredManifest]] = field(default_factory=dict)
     blobs: dict[str, bytes] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
+    # resource tags per repository (ecr-multiarch:* policy)
+    repository_tag_values: dict[str, dict[str, str]] = field(default_factory=dict)
+    # every manifest ever pushed, by digest (tagged or not), per repository
+    manifests: dict[str, dict[Digest, StoredManifest]] = field(default_factory=dict)
 
     def create_repository(self, repository: str) -> None:
         self.tags.setdefault(repository, {})
 
     def push(self, repository: str, tag: str, image: ImageBlobs) -> None:
         self.blobs.update(image.blobs)
-        self._repository(repository)[tag] = StoredManifest(tag, Digest(image.digest), image.media_type,
-                                                           image.manifest)
+        for child in image.children:
+            self.push_untagged(repository, child)
+        stored = StoredManifest(tag, Digest(image.digest), image.media_type, image.manifest)
+        self._repository(repository)[tag] = stored
+        self.manifests.setdefault(repository, {})[stored.digest] = replace(stored, tag="")
+
+    def push_untagged(self, repository: str, image: ImageBlobs) -> None:
+        """A manifest pushed by digest only, as BuildKit pushes the children of its index."""
+        self.blobs.update(image.blobs)
+        self._repository(repository)
+        self.manifests.setdefault(repository, {})[Digest(image.digest)] = StoredManifest(
+            "", Digest(image.digest), image.media_type, image.manifest)
 
     def get_manifests(self, repository: str, tags: Sequence[str]) -> dict[str, StoredManifest]:
         self.calls.append("BatchGetImage")
         held = self._repository(repository)
         return {tag: held[tag] for tag in tags if tag in held}
+
+    def get_manifests_by_digest(self, repository: str, digests: Sequence[Digest]) -> dict[Digest, StoredManifest]:
+        self.calls.append("BatchGetImage")
+        self._repository(repository)
+        held = self.manifests.get(repository, {})
+        return {digest: held[digest] for digest in digests if digest in held}
+
+    def repository_tags(self, repository: str) -> dict[str, str]:
+        self.calls.append("ListTagsForResource")
+        self._repository(repository)
+        return dict(self.repository_tag_values.get(repository, {}))
 
     def list_tags(self, repository: str) -> list[str]:
         self.calls.append("ListImages")

@@ -156,3 +156,21 @@ def test_configs_of_many_architectures_download_in_parallel() -> None:
     assert outcome.kind is OutcomeKind.CREATED
     assert peak == len(ARCHES)
     assert registry.calls.count("GET blob") == len(ARCHES)
+
+
+def test_two_children_for_one_platform_are_rejected() -> None:
+    from types import MappingProxyType
+
+    from ecr_multiarch.domain.platform import ExpectedPlatform
+    from ecr_multiarch.domain.tags import DEFAULT_SUFFIXES
+
+    suffixes = MappingProxyType({**DEFAULT_SUFFIXES, "arm": ExpectedPlatform("linux", "arm")})
+    registry = MemoryRegistry()
+    registry.create_repository("app")
+    registry.push("app", "1.0-arm", make_image("arm", variant="v7", revision="a"))
+    registry.push("app", "1.0-armv7", make_image("arm", variant="v7", revision="b"))
+    outcome = assembler(registry, required_architectures=("arm", "armv7"), suffixes=suffixes).assemble("app", "1.0")
+    assert outcome.kind is OutcomeKind.REJECTED
+    assert "1.0-arm and app:1.0-armv7" not in (outcome.reason or "")
+    assert "app:1.0: 1.0-arm and 1.0-armv7 are both linux/arm/v7" in (outcome.reason or "")
+    assert "PutImage" not in registry.calls

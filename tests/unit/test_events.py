@@ -55,6 +55,14 @@ def test_optional_media_type_fields_may_be_absent() -> None:
                       ArchPush)
 
 
+@pytest.mark.parametrize("media_type", ["application/vnd.oci.image.index.v1+json",
+                                        "application/vnd.docker.distribution.manifest.list.v2+json"])
+def test_an_index_at_an_arch_tag_is_an_input_buildkit_pushes_them(media_type: str) -> None:
+    result = classify_event(with_detail(image_tag="1.0-arm64", manifest_media_type=media_type), SUFFIXES)
+    assert isinstance(result, ArchPush)
+    assert (result.version, result.arch_tag.suffix) == ("1.0", "arm64")
+
+
 @pytest.mark.parametrize(
     ("event", "reason"),
     [
@@ -62,8 +70,6 @@ def test_optional_media_type_fields_may_be_absent() -> None:
                      manifest_media_type="application/vnd.docker.distribution.manifest.list.v2+json"),
          "is an index"),
         (with_detail(image_tag="1.19.2-alpine", manifest_media_type=None), "no configured architecture suffix"),
-        (with_detail(image_tag="1.0-arm64", manifest_media_type="application/vnd.oci.image.index.v1+json"),
-         "is an index"),
         (with_detail(image_tag=""), "untagged push"),
         (with_detail(image_tag=None), "untagged push"),
         (with_detail(action_type="DELETE"), "action-type is 'DELETE'"),

@@ -39,6 +39,60 @@ def test_oci_index_when_any_child_is_oci() -> None:
     assert [m["mediaType"] for m in document["manifests"]] == [media_types.DOCKER_MANIFEST, media_types.OCI_MANIFEST]
 
 
+ATTESTATION = ChildDescriptor(
+    media_types.OCI_MANIFEST, 839, Digest("sha256:" + "e" * 64), Platform("unknown", "unknown"),
+    ((media_types.REFERENCE_DIGEST_ANNOTATION, "sha256:" + "b" * 64),
+     (media_types.REFERENCE_TYPE_ANNOTATION, media_types.ATTESTATION_MANIFEST)),
+)
+# A Docker v2 child whose descriptor carries an annotation (nothing but an OCI index can hold it).
+ANNOTATED = ChildDescriptor(media_types.DOCKER_MANIFEST, 529, Digest("sha256:" + "f" * 64),
+                            Platform("linux", "arm64", "v8"), (("org.example.note", "x"),))
+
+
+# The format decision table (auto: Docker list only when every child is Docker v2 and nothing needs OCI fields).
+@pytest.mark.parametrize(
+    ("children", "requested", "annotations", "media_type", "reason"),
+    [
+        ([AMD64, ARM64], IndexFormat.AUTO, (), media_types.DOCKER_MANIFEST_LIST, "every child is a Docker v2"),
+        ([AMD64, OCI_ARM64], IndexFormat.AUTO, (), media_types.OCI_INDEX, "is application/vnd.oci.image.manifest"),
+        ([AMD64, ARM64, ATTESTATION], IndexFormat.AUTO, (), media_types.OCI_INDEX, "is application/vnd.oci"),
+        ([AMD64, ANNOTATED], IndexFormat.AUTO, (), media_types.OCI_INDEX, "carries annotations"),
+        ([AMD64, ARM64], IndexFormat.AUTO, (("org.opencontainers.image.vendor", "ACME"),), media_types.OCI_INDEX,
+         "index annotations"),
+        ([AMD64, ARM64], IndexFormat.OCI, (), media_types.OCI_INDEX, "INDEX_FORMAT=oci"),
+        ([AMD64, OCI_ARM64, ATTESTATION], IndexFormat.DOCKER, (), media_types.DOCKER_MANIFEST_LIST,
+         "INDEX_FORMAT=docker"),
+    ],
+)
+def test_format_decision_table(children: list[ChildDescriptor], requested: IndexFormat,
+                               annotations: tuple[tuple[str, str], ...], media_type: str, reason: str) -> None:
+    chosen, why = choose_media_type(children, requested, annotations)
+    assert (chosen, reason in why) == (media_type, True)
+
+
+def test_oci_index_keeps_attestation_annotations_in_key_order_and_nothing_else() -> None:
+    document = json.loads(build_index([ARM64, ATTESTATION], IndexFormat.AUTO).body)
+    assert set(document) == {"schemaVersion", "mediaType", "manifests"}  # no artifactType, subject
+    assert document["manifests"][1]["annotations"] == {
+        "vnd.docker.reference.digest": "sha256:" + "b" * 64, "vnd.docker.reference.type": "attestation-manifest"}
+
+
+def test_a_forced_docker_list_leaves_attestations_and_annotations_out() -> None:
+    index = build_index([ANNOTATED, ATTESTATION], IndexFormat.DOCKER, (("org.example", "y"),))
+    document = json.loads(index.body)
+    assert [m["digest"] for m in document["manifests"]] == ["sha256:" + "f" * 64]
+    assert "annotations" not in document and "annotations" not in document["manifests"][0]
+    assert "features" not in document["manifests"][0]["platform"]
+    assert "1 attestation(s) left out" in index.format_reason
+
+
+def test_index_annotations_are_sorted_and_only_on_oci() -> None:
+    notes = (("org.opencontainers.image.vendor", "ACME"), ("org.opencontainers.image.authors", "platform"))
+    oci = json.loads(build_index([AMD64], IndexFormat.AUTO, notes).body)
+    assert list(oci["annotations"]) == ["org.opencontainers.image.authors", "org.opencontainers.image.vendor"]
+    assert list(oci) == ["schemaVersion", "mediaType", "manifests", "annotations"]
+
+
 @pytest.mark.parametrize(
     ("children", "requested", "media_type"),
     [

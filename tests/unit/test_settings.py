@@ -28,3 +28,52 @@ def test_reads_every_variable() -> None:
 def test_rejects_unusable_values(environ: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         Settings.from_environment(environ)
+
+
+def test_extra_suffixes_extend_the_table_normalised() -> None:
+    from ecr_multiarch.domain.platform import ExpectedPlatform
+
+    settings = Settings.from_environment({
+        "ARCH_SUFFIXES_EXTRA": "arm=linux/armhf; aarch64=linux/aarch64;win2019=windows/amd64 jetson=linux/arm64/v8",
+        "REQUIRED_ARCHITECTURES": "amd64,arm,win2019",
+    })
+    assert settings.expected_platform("arm") == ExpectedPlatform("linux", "arm", "v7")
+    assert settings.expected_platform("aarch64") == ExpectedPlatform("linux", "arm64")
+    assert settings.expected_platform("win2019") == ExpectedPlatform("windows", "amd64")
+    assert settings.expected_platform("jetson") == ExpectedPlatform("linux", "arm64", "v8")
+    assert settings.expected_platform("armv7") == ExpectedPlatform("linux", "arm", "v7")  # defaults stay
+    assert settings.required_architectures == ("amd64", "arm", "win2019")
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("arm", "is not <suffix>=<os>/<architecture>"),
+        ("arm=linux", "is not <suffix>=<os>/<architecture>"),
+        ("arm=linux/arm/v7/x", "is not <suffix>=<os>/<architecture>"),
+        ("-arm=linux/arm", "is not <suffix>=<os>/<architecture>"),
+        ("arm,x=linux/arm", "is not <suffix>=<os>/<architecture>"),
+        ("amd64=linux/arm64", "defines 'amd64' again"),
+        ("arm=linux/arm/v7;arm=linux/arm/v6", "defines 'arm' again"),
+    ],
+)
+def test_unusable_extra_suffixes(extra: str, message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_environment({"ARCH_SUFFIXES_EXTRA": extra})
+
+
+def test_two_required_suffixes_for_one_platform_are_refused() -> None:
+    with pytest.raises(SettingsError, match="one platform twice"):
+        Settings.from_environment({"ARCH_SUFFIXES_EXTRA": "arm=linux/arm/v7", "REQUIRED_ARCHITECTURES": "arm,armv7"})
+
+
+def test_index_annotations_are_read_as_a_sorted_json_object() -> None:
+    settings = Settings.from_environment({"INDEX_ANNOTATIONS": '{"z.b": "2; with = and ,", "a.a": "1"}'})
+    assert settings.index_annotations == (("a.a", "1"), ("z.b", "2; with = and ,"))
+    assert Settings.from_environment({"INDEX_ANNOTATIONS": " "}).index_annotations == ()
+
+
+@pytest.mark.parametrize("raw", ["not json", "[]", '{"a": 1}', '{"": "x"}'])
+def test_unusable_index_annotations(raw: str) -> None:
+    with pytest.raises(SettingsError, match="INDEX_ANNOTATIONS"):
+        Settings.from_environment({"INDEX_ANNOTATIONS": raw})

@@ -54,3 +54,26 @@ def test_arch_tag_round_trips(version: str, suffix: str) -> None:
     # The version may itself end in a suffix-looking word; what matters is that joining again gives the tag.
     assert arch_tag(parsed.version, parsed.suffix) == arch_tag(version, suffix)
     assert is_valid_tag(parsed.version)
+
+
+@pytest.mark.parametrize(
+    ("tag", "version", "suffix"),
+    [
+        ("1.0-arm", "1.0", "arm"),  # custom suffix
+        ("1.0-arm64", "1.0", "arm64"),  # never `-arm` followed by `64`
+        ("1.0-arm-arm64", "1.0-arm", "arm64"),
+        ("1.0-armv7", "1.0", "armv7"),
+        ("1.0-bookworm-arm", "1.0-bookworm", "arm"),
+        ("1.0-win2019", "1.0", "win2019"),
+        ("1.0-windows-amd64", "1.0", "windows-amd64"),
+    ],
+)
+def test_custom_suffixes_and_ambiguous_endings(tag: str, version: str, suffix: str) -> None:
+    known = [*DEFAULT_SUFFIXES, "arm", "win2019"]
+    parsed = parse_arch_tag(tag, known)
+    assert parsed is not None and (parsed.version, parsed.suffix) == (version, suffix)
+
+
+def test_a_tag_ending_in_an_unknown_suffix_is_not_an_arch_tag() -> None:
+    assert parse_arch_tag("1.0-arm", DEFAULT_SUFFIXES) is None
+    assert parse_arch_tag("1.0-mips64", [*DEFAULT_SUFFIXES, "arm"]) is None

@@ -16,26 +16,30 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from .domain import media_types
+from .domain.arch_index import UNKNOWN_PLATFORM, ArchSelection, select_for_platform
 from .domain.digest import Digest
 from .domain.index import ChildDescriptor, ImageIndex, build_index, listed_platforms
 from .domain.manifest import ConfigReference, InvalidManifestError, config_reference
-from .domain.platform import InvalidConfigError, Platform, platform_from_config
+from .domain.platform import InvalidConfigError, Platform, platform_from_config, same_host_platform
+from .domain.policy import ENABLED_TAG, PolicyError, RepositoryPolicy, parse_policy
 from .domain.tags import arch_tag
 from .errors import (
     BlobUrlExpiredError,
     ImmutableTagError,
     PermanentError,
     ReferencedImagesMissingError,
+    RepositoryPolicyError,
     UnsettledError,
 )
 from .outcome import Outcome, OutcomeKind
-from .ports import BlobReader, PutResult, Registry, StoredManifest
+from .ports import BlobReader, PutResult, Registry, RepositoryTagSource, StoredManifest
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -72,8 +76,54 @@ class PlatformCache:
         return len(self._entries)
 
 
+class PolicyCache:
+    """Repository policies by name, each trusted for ``ttl`` seconds (tags can change; a warm container must see
+    it within the TTL, without a ListTagsForResource per event)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._entries: dict[str, tuple[float, RepositoryPolicy]] = {}
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    def get(self, repository: str) -> RepositoryPolicy | None:
+        with self._lock:
+            entry = self._entries.get(repository)
+            if entry is None or entry[0] <= self._clock():
+                return None
+            return entry[1]
+
+    def put(self, repository: str, policy: RepositoryPolicy, ttl: float) -> None:
+        with self._lock:
+            self._entries[repository] = (self._clock() + ttl, policy)
+
+
 class _Rejected(Exception):
     """Internal: an input problem found while planning; becomes a ``rejected`` outcome."""
+
+
+@dataclass(frozen=True)
+class _Arch:
+    """One required architecture as its tag holds it: an image manifest, or an index (BuildKit) and the image
+    manifest and attestations chosen from it for the tag's platform."""
+
+    suffix: str
+    stored: StoredManifest
+    selection: ArchSelection | None = None
+
+    @property
+    def image(self) -> tuple[str, int, Digest]:
+        """Media type, size and digest of the image manifest the index entry must name."""
+        if self.selection is None:
+            return self.stored.media_type, len(self.stored.body), self.stored.digest
+        entry = self.selection.image
+        return entry.media_type, entry.size, entry.digest
+
+    def attestations(self, keep: bool) -> list[ChildDescriptor]:
+        """The attestation entries that follow the image, link annotations copied as the arch index states them."""
+        if self.selection is None or not keep:
+            return []
+        return [ChildDescriptor(entry.media_type, entry.size, entry.digest, entry.platform or UNKNOWN_PLATFORM,
+                                entry.annotations) for entry in self.selection.attestations]
 
 
 @dataclass(frozen=True)
@@ -89,29 +139,86 @@ class Assembler:
         blobs: BlobReader,
         settings: Settings,
         platform_cache: PlatformCache | None = None,
+        *,
+        repository_tags: RepositoryTagSource | None = None,
+        policy_cache: PolicyCache | None = None,
     ) -> None:
+        """``repository_tags``: where per-repository policy (ecr-multiarch:* repository tags) is read; None
+        applies ``settings`` to every repository."""
         self._registry = registry
         self._blobs = blobs
         self._settings = settings
         self._platforms = platform_cache if platform_cache is not None else PlatformCache()
+        self._tags = repository_tags
+        self._policies = policy_cache if policy_cache is not None else PolicyCache()
 
     @property
     def settings(self) -> Settings:
         return self._settings
 
-    def version_tags(self, version: str) -> list[str]:
-        """The tags one assembly of ``version`` reads: every required arch tag, then the version tag itself."""
-        return [*(arch_tag(version, suffix) for suffix in self._settings.required_architectures), version]
+    def version_tags(self, version: str, repository: str | None = None) -> list[str]:
+        """The tags one assembly of ``version`` reads: every required arch tag, then the version tag itself.
+
+        With ``repository``, its own architecture set (repository tag) applies; an opted-out repository reads none.
+        """
+        settings = self._settings if repository is None else self.settings_for(repository)
+        if settings is None:
+            return []
+        return [*(arch_tag(version, suffix) for suffix in settings.required_architectures), version]
+
+    def settings_for(self, repository: str) -> Settings | None:
+        """The settings for ``repository``: its ecr-multiarch:* tags over the function's; None when it opted out.
+
+        Raises RepositoryPolicyError (permanent) when one of our tags holds an unusable value.
+        """
+        if self._tags is None:
+            return self._settings
+        policy = self._policies.get(repository)
+        if policy is None:
+            try:
+                policy = parse_policy(self._tags.repository_tags(repository), self._settings.suffixes)
+            except PolicyError as error:
+                raise RepositoryPolicyError(f"repository {repository}: {error}") from None
+            self._policies.put(repository, policy, self._settings.repository_tags_ttl)
+        if not policy.enabled:
+            return None
+        return replace(
+            self._settings,
+            required_architectures=policy.architectures or self._settings.required_architectures,
+            index_format=policy.index_format or self._settings.index_format,
+        )
 
     def assemble(
-        self, repository: str, version: str, prefetched: Mapping[str, StoredManifest] | None = None
+        self,
+        repository: str,
+        version: str,
+        prefetched: Mapping[str, StoredManifest] | None = None,
+        *,
+        pushed_suffix: str | None = None,
     ) -> Outcome:
         """Make ``repository:version`` the index of its architecture tags, if they are all there.
 
         ``prefetched``: the manifests at ``version_tags(version)`` from a bulk read (a sweep reads 100 tags per
-        call); it replaces the first read only: every verify read after a write is fresh.
+        call); it replaces the first read only: every verify read after a write is fresh. It is ignored when the
+        repository's own architecture set (a repository tag) differs from the function's.
+        ``pushed_suffix``: the suffix of the arch tag whose push triggered this; a suffix the repository does not
+        require gives ``skipped``.
         """
         try:
+            settings = self.settings_for(repository)
+            if settings is None:
+                return Outcome(OutcomeKind.SKIPPED, repository, version,
+                               reason=f"repository opted out (repository tag {ENABLED_TAG}=false)")
+            if pushed_suffix is not None and pushed_suffix not in settings.required_architectures:
+                return Outcome(OutcomeKind.SKIPPED, repository, version,
+                               reason=f"suffix {pushed_suffix!r} is not one of the required architectures "
+                                      f"({', '.join(settings.required_architectures)})")
+            if settings != self._settings:
+                if settings.required_architectures != self._settings.required_architectures:
+                    prefetched = None
+                # The same registry, blobs and config cache, under this repository's settings.
+                return Assembler(self._registry, self._blobs, settings, self._platforms)._assemble(
+                    repository, version, prefetched)
             return self._assemble(repository, version, prefetched)
         except PermanentError as error:
             return Outcome(OutcomeKind.REJECTED, repository, version, reason=str(error))
@@ -188,43 +295,105 @@ class Assembler:
                 f"{repository}:{version} holds a single-arch image ({current.media_type}, {current.digest}) that "
                 "ecr-multiarch did not make; it is left untouched (move or delete it to let the index be written)"
             )
-        arch_manifests = [(suffix, manifests[tag]) for suffix, tag in tags.items()]
-        recognised = self._recognise_current(arch_manifests, current)
+        arches = [self._arch(repository, suffix, manifests[tag]) for suffix, tag in tags.items()]
+        recognised = self._recognise_current(arches, current)
         if recognised is not None:
             return Outcome(OutcomeKind.UNCHANGED, repository, version, str(recognised.digest), index=recognised)
-        configs = [(suffix, manifest, self._config_reference(repository, manifest))
-                   for suffix, manifest in arch_manifests]
-        self._fetch_platforms(repository, [(manifest.tag, config) for _, manifest, config in configs])
-        children = [self._child(repository, suffix, manifest, config) for suffix, manifest, config in configs]
-        index = build_index(children, self._settings.index_format)
+        images = self._image_manifests(repository, arches)
+        configs = [(arch, image, self._config_reference(repository, image)) for arch, image in zip(arches, images,
+                                                                                                     strict=True)]
+        self._fetch_platforms(repository, [(image.tag, config) for _, image, config in configs])
+        children: list[ChildDescriptor] = []
+        for arch, image, config in configs:
+            children.append(self._child(repository, arch.suffix, image, config))
+            children.extend(arch.attestations(self._settings.keep_attestations))
+        self._check_distinct_platforms(repository, version, arches, children)
+        index = build_index(children, self._settings.index_format, self._settings.index_annotations)
         if current is not None and current.digest == index.digest:
             return Outcome(OutcomeKind.UNCHANGED, repository, version, str(index.digest), index=index)
         return _Write(index=index, replaces=current.digest if current is not None else None)
 
-    def _recognise_current(
-        self, arch_manifests: list[tuple[str, StoredManifest]], current: StoredManifest | None
-    ) -> ImageIndex | None:
+    def _arch(self, repository: str, suffix: str, stored: StoredManifest) -> _Arch:
+        """An arch tag's content; when it is an index, the image for the tag's platform is chosen from it."""
+        if stored.media_type not in media_types.INDEXES:
+            return _Arch(suffix, stored)
+        try:
+            selection = select_for_platform(stored.body, stored.media_type, self._settings.expected_platform(suffix))
+        except InvalidManifestError as error:
+            raise _Rejected(f"{repository}:{stored.tag} {error}") from None
+        return _Arch(suffix, stored, selection)
+
+    def _image_manifests(self, repository: str, arches: list[_Arch]) -> list[StoredManifest]:
+        """The image manifest of each arch: the tag's own, or (index children) read by digest in one call."""
+        wanted = [arch.selection.image.digest for arch in arches if arch.selection is not None]
+        fetched = self._registry.get_manifests_by_digest(repository, wanted) if wanted else {}
+        images = []
+        for arch in arches:
+            if arch.selection is None:
+                images.append(arch.stored)
+                continue
+            media_type, size, digest = arch.image
+            image = fetched.get(digest)
+            if image is None:
+                raise _Rejected(f"{repository}:{arch.stored.tag} is an index naming {digest}, which is not in the "
+                                "repository")
+            if image.media_type != media_type or len(image.body) != size:
+                raise _Rejected(f"{repository}:{arch.stored.tag} is an index whose entry for {digest} states "
+                                f"{media_type}, {size} bytes, but the manifest is {image.media_type}, "
+                                f"{len(image.body)} bytes")
+            images.append(replace(image, tag=arch.stored.tag))
+        return images
+
+    def _check_distinct_platforms(
+        self, repository: str, version: str, arches: list[_Arch], children: list[ChildDescriptor]
+    ) -> None:
+        """Two image entries for one platform: a host would always take the first, so the index would lie."""
+        images = [child for child in children if not child.is_attestation]
+        for position, child in enumerate(images):
+            for other_position in range(position):
+                if same_host_platform(images[other_position].platform, child.platform):
+                    raise _Rejected(
+                        f"{repository}:{version}: {arches[other_position].stored.tag} and "
+                        f"{arches[position].stored.tag} are both {child.platform}; an index cannot hold two "
+                        "images for one platform"
+                    )
+
+    def _recognise_current(self, arches: list[_Arch], current: StoredManifest | None) -> ImageIndex | None:
         """The index at the version tag, when it is already exactly what these children call for — decided
         without downloading a single config.
 
         Re-rendering the existing entries' platforms over the current children must give the very bytes the tag
         holds, and each platform must fit its suffix. Children are content-addressed, so an index we rendered
         from a child's config still states that config's platform; a hand-made index will not be byte-identical
-        to our canonical rendering and takes the full path.
+        to our canonical rendering and takes the full path. For an arch tag that is an index (BuildKit), the
+        image entry is the one chosen from it and its attestations follow it, exactly as the full path lays them
+        out; their descriptors come from the arch tag's own (digest-verified) bytes, so nothing is read either.
         """
         if current is None:
             return None
         platforms = listed_platforms(current.body)
-        if platforms is None or len(platforms) != len(arch_manifests):
+        if platforms is None:
             return None
-        children = []
-        for (suffix, manifest), platform in zip(arch_manifests, platforms, strict=True):
-            if manifest.media_type not in media_types.IMAGE_MANIFESTS:
+        keep = self._settings.keep_attestations
+        children: list[ChildDescriptor] = []
+        position = 0
+        for arch in arches:
+            media_type, size, digest = arch.image
+            if media_type not in media_types.IMAGE_MANIFESTS or position >= len(platforms):
                 return None
-            if not self._settings.expected_platform(suffix).admits(platform):
+            platform = platforms[position]
+            if not self._settings.expected_platform(arch.suffix).admits(platform):
                 return None
-            children.append(ChildDescriptor(manifest.media_type, len(manifest.body), manifest.digest, platform))
-        candidate = build_index(children, self._settings.index_format)
+            children.append(ChildDescriptor(media_type, size, digest, platform))
+            attestations = arch.attestations(keep)
+            children.extend(attestations)
+            position += 1 + len(attestations)
+        if position != len(platforms):
+            return None
+        try:
+            candidate = build_index(children, self._settings.index_format, self._settings.index_annotations)
+        except ValueError:
+            return None
         return candidate if candidate.digest == current.digest else None
 
     def _config_reference(self, repository: str, manifest: StoredManifest) -> ConfigReference:

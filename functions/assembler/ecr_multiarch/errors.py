@@ -29,6 +29,10 @@ class AccessDeniedError(PermanentError):
     """The function's role may not touch this repository: a deployment setting, not a passing fault."""
 
 
+class RepositoryPolicyError(PermanentError):
+    """A repository tag of ours (ecr-multiarch:*) holds a value that cannot be used."""
+
+
 class ImmutableTagError(PermanentError):
     """The version tag is immutable and already holds another image."""
 

@@ -51,12 +51,13 @@ def services() -> Assembler:
         settings = Settings.from_environment(os.environ)
         tracer.patch(("botocore",))  # a no-op when tracing is disabled
         registry = EcrRegistry(boto3.client("ecr", config=BOTOCORE_CONFIG))
-        _assembler = Assembler(registry, HttpBlobReader(), settings)
+        _assembler = Assembler(registry, HttpBlobReader(), settings, repository_tags=registry)
     return _assembler
 
 
 def handle(event: Any, assembler: Assembler) -> Outcome:
-    classified = classify_event(event, assembler.settings.required_architectures)
+    # Every known suffix, so a tag splits at its longest one (`1.0-windows-amd64` is never amd64 of `1.0-windows`).
+    classified = classify_event(event, assembler.settings.suffixes)
     if isinstance(classified, Skip):
         return Outcome(OutcomeKind.SKIPPED, classified.repository, reason=classified.reason)
     logger.append_keys(
@@ -65,7 +66,7 @@ def handle(event: Any, assembler: Assembler) -> Outcome:
         pushed_digest=str(classified.digest),
         event_id=event.get("id"),  # optional: a missing id must not turn a good push into a crash
     )
-    return assembler.assemble(classified.repository, classified.version)
+    return assembler.assemble(classified.repository, classified.version, pushed_suffix=classified.arch_tag.suffix)
 
 
 @logger.inject_lambda_context(clear_state=True)

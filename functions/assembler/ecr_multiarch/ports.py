@@ -31,6 +31,11 @@ class Registry(Protocol):
         """The manifest at each tag that exists; tags that do not exist are absent from the result."""
         ...
 
+    def get_manifests_by_digest(self, repository: str, digests: Sequence[Digest]) -> dict[Digest, StoredManifest]:
+        """The manifests with these digests that exist (the children of an arch tag's index, untagged); their
+        ``tag`` is empty. Digests that do not exist are absent from the result."""
+        ...
+
     def list_tags(self, repository: str) -> list[str]:
         """Every tag in the repository (pages of 1,000, the maximum ECR allows)."""
         ...
@@ -40,6 +45,12 @@ class Registry(Protocol):
         ...
 
     def put_index(self, repository: str, tag: str, index: ImageIndex) -> PutResult: ...
+
+
+class RepositoryTagSource(Protocol):
+    def repository_tags(self, repository: str) -> dict[str, str]:
+        """The repository's resource tags (ECR ListTagsForResource on its ARN), key to value."""
+        ...
 
 
 class BlobReader(Protocol):

@@ -59,8 +59,29 @@ def _message(error: ClientError) -> str:
 
 
 class EcrRegistry:
-    def __init__(self, client: ECRClient) -> None:
+    def __init__(self, client: ECRClient, account_id: str | None = None) -> None:
+        """``account_id``: the registry's account, for repository ARNs; None asks STS once (GetCallerIdentity
+        needs no IAM permission)."""
         self._client = client
+        self._account_id = account_id
+
+    def repository_tags(self, repository: str) -> dict[str, str]:
+        arn = f"arn:{self._client.meta.partition}:ecr:{self._client.meta.region_name}:{self._account()}:" \
+              f"repository/{repository}"
+        response = self._call("ListTagsForResource", repository,
+                              lambda: self._client.list_tags_for_resource(resourceArn=arn))
+        return {str(tag["Key"]): str(tag.get("Value", "")) for tag in response.get("tags", [])}
+
+    def _account(self) -> str:
+        if self._account_id is None:
+            import boto3
+
+            sts = boto3.client("sts", region_name=self._client.meta.region_name, config=BOTOCORE_CONFIG)
+            try:
+                self._account_id = str(sts.get_caller_identity()["Account"])
+            except (ClientError, BotoCoreError) as error:
+                raise TransientError(f"STS GetCallerIdentity failed: {type(error).__name__}") from None
+        return self._account_id
 
     def get_manifests(self, repository: str, tags: Sequence[str]) -> dict[str, StoredManifest]:
         found: dict[str, StoredManifest] = {}
@@ -86,6 +107,34 @@ class EcrRegistry:
                 if code not in _ABSENT_FAILURE_CODES:
                     raise TransientError(
                         f"BatchGetImage failed for {repository}:{failure.get('imageId', {}).get('imageTag')}: "
+                        f"{code} {failure.get('failureReason', '')}".strip()
+                    )
+        return found
+
+    def get_manifests_by_digest(self, repository: str, digests: Sequence[Digest]) -> dict[Digest, StoredManifest]:
+        found: dict[Digest, StoredManifest] = {}
+        wanted = list(dict.fromkeys(digests))
+        for start in range(0, len(wanted), BATCH_GET_LIMIT):
+            chunk = wanted[start : start + BATCH_GET_LIMIT]
+            response = self._call(
+                "BatchGetImage",
+                repository,
+                lambda chunk=chunk: self._client.batch_get_image(
+                    repositoryName=repository,
+                    imageIds=[{"imageDigest": str(digest)} for digest in chunk],
+                    acceptedMediaTypes=list(media_types.ALL_MANIFESTS),
+                ),
+            )
+            asked = set(chunk)
+            for image in response.get("images", []):
+                manifest = _manifest_by_digest(image, asked)
+                if manifest is not None:
+                    found[manifest.digest] = manifest
+            for failure in response.get("failures", []):
+                code = failure.get("failureCode", "")
+                if code not in _ABSENT_FAILURE_CODES:
+                    raise TransientError(
+                        f"BatchGetImage failed for {repository}@{failure.get('imageId', {}).get('imageDigest')}: "
                         f"{code} {failure.get('failureReason', '')}".strip()
                     )
         return found
@@ -194,6 +243,18 @@ def _stored_manifest(image: dict[str, Any], asked: set[str]) -> StoredManifest |
     if not media_type:
         raise PermanentError(f"{tag}: ECR named no media type and the manifest declares none")
     return StoredManifest(tag=tag, digest=digest, media_type=media_type, body=body)
+
+
+def _manifest_by_digest(image: dict[str, Any], asked: set[Digest]) -> StoredManifest | None:
+    """A manifest asked for by digest: mapped by the digest of its bytes, never by what ECR says it is."""
+    body = str(image.get("imageManifest", "")).encode("utf-8")
+    digest = Digest.of(body)
+    if digest not in asked:
+        raise ManifestIntegrityError(f"ECR returned manifest bytes with digest {digest}, which was not asked for")
+    media_type = image.get("imageManifestMediaType") or _declared_media_type(body)
+    if not media_type:
+        raise PermanentError(f"{digest}: ECR named no media type and the manifest declares none")
+    return StoredManifest(tag="", digest=digest, media_type=media_type, body=body)
 
 
 def _declared_media_type(body: bytes) -> str | None:

@@ -1,8 +1,9 @@
 """Classifying an "ECR Image Action" event: is it an arch-tag push this function must act on, and if not, why not.
 
 Everything but action-type, repository-name, result and image-digest is optional in real events; delivery is at
-least once. Our own index writes come back as PUSH events too: a tag without a known suffix, or an index media
-type, is skipped here (the EventBridge rule filters the same way, so this is the second of two guards).
+least once. Our own index writes come back as PUSH events too: a tag without a known suffix is skipped here (the
+EventBridge rule filters the same way, so this is the second of two guards). An index at an arch-suffixed tag is
+not skipped: that is what BuildKit pushes.
 """
 
 from __future__ import annotations
@@ -73,11 +74,15 @@ def classify_event(event: Any, suffixes: Iterable[str]) -> ArchPush | Skip:
     if tag is None:
         return Skip("untagged push", repository)
     manifest_media_type = _text(detail, "manifest-media-type")
-    if manifest_media_type in media_types.INDEXES:
-        return Skip(f"pushed image is an index ({manifest_media_type}); indexes are never inputs", repository, tag)
     parsed = parse_arch_tag(tag, suffixes)
     if parsed is None:
+        if manifest_media_type in media_types.INDEXES:
+            # The loop guard: our own index push carries no arch suffix.
+            return Skip(f"pushed image is an index ({manifest_media_type}) at a tag without an architecture "
+                        "suffix (such as our own index push)", repository, tag)
         return Skip("tag has no configured architecture suffix", repository, tag)
+    # An index at an arch tag is an input: `docker buildx build --push` (provenance on by default) pushes every
+    # arch tag as an OCI index holding the image and its attestation manifest.
     try:
         digest = Digest(detail.get("image-digest"))  # type: ignore[arg-type]
     except InvalidDigestError:

@@ -32,14 +32,25 @@ class ChildDescriptor:
     size: int
     digest: Digest
     platform: Platform
+    # OCI descriptor annotations, sorted by key (BuildKit's attestation link); never rendered in a Docker list.
+    annotations: tuple[tuple[str, str], ...] = ()
 
-    def to_json(self) -> dict[str, Any]:
-        return {
+    @property
+    def is_attestation(self) -> bool:
+        return dict(self.annotations).get(media_types.REFERENCE_TYPE_ANNOTATION) == media_types.ATTESTATION_MANIFEST
+
+    def to_json(self, *, oci: bool = True) -> dict[str, Any]:
+        """The descriptor; a Docker list entry never carries ``annotations`` nor ``platform.features`` (ECR
+        rejects features in a Docker list, and Platform never holds them: they are not read from configs)."""
+        document: dict[str, Any] = {
             "mediaType": self.media_type,
             "size": self.size,
             "digest": str(self.digest),
             "platform": self.platform.to_json(),
         }
+        if oci and self.annotations:
+            document["annotations"] = dict(self.annotations)
+        return document
 
 
 @dataclass(frozen=True)
@@ -47,13 +58,22 @@ class ImageIndex:
     media_type: str
     manifests: tuple[ChildDescriptor, ...]
     format_reason: str = field(default="", compare=False)
+    # Static index annotations (OCI only), sorted by key; nothing time-dependent, so the bytes stay deterministic.
+    annotations: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def is_oci(self) -> bool:
+        return self.media_type == media_types.OCI_INDEX
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        document: dict[str, Any] = {
             "schemaVersion": 2,
             "mediaType": self.media_type,
-            "manifests": [child.to_json() for child in self.manifests],
+            "manifests": [child.to_json(oci=self.is_oci) for child in self.manifests],
         }
+        if self.is_oci and self.annotations:
+            document["annotations"] = dict(self.annotations)
+        return document
 
     @cached_property
     def body(self) -> bytes:
@@ -65,23 +85,52 @@ class ImageIndex:
         return Digest.of(self.body)
 
 
-def choose_media_type(children: Sequence[ChildDescriptor], requested: IndexFormat) -> tuple[str, str]:
-    """The index media type for these children, and why (logged, so an operator can see the decision)."""
+def choose_media_type(
+    children: Sequence[ChildDescriptor],
+    requested: IndexFormat,
+    annotations: Sequence[tuple[str, str]] = (),
+) -> tuple[str, str]:
+    """The index media type for these children, and why (logged, so an operator can see the decision).
+
+    auto: a Docker manifest list only when every child is a Docker v2 manifest and nothing needs an OCI-only
+    field (descriptor annotations such as BuildKit's attestation link, index annotations); otherwise an OCI index.
+    """
     if requested is IndexFormat.DOCKER:
         return media_types.DOCKER_MANIFEST_LIST, "INDEX_FORMAT=docker"
     if requested is IndexFormat.OCI:
         return media_types.OCI_INDEX, "INDEX_FORMAT=oci"
-    if all(child.media_type == media_types.DOCKER_MANIFEST for child in children):
-        return media_types.DOCKER_MANIFEST_LIST, "every child is a Docker v2 manifest"
-    return media_types.OCI_INDEX, "at least one child is an OCI manifest"
+    oci_children = [child for child in children if child.media_type != media_types.DOCKER_MANIFEST]
+    if oci_children:
+        return media_types.OCI_INDEX, f"child {oci_children[0].digest} is {oci_children[0].media_type}"
+    if any(child.annotations for child in children):
+        return media_types.OCI_INDEX, "a child descriptor carries annotations (only an OCI index can hold them)"
+    if annotations:
+        return media_types.OCI_INDEX, "index annotations are configured (only an OCI index can hold them)"
+    return media_types.DOCKER_MANIFEST_LIST, "every child is a Docker v2 manifest and nothing needs OCI fields"
 
 
-def build_index(children: Sequence[ChildDescriptor], requested: IndexFormat) -> ImageIndex:
-    """An index over ``children`` in the order given (hosts take the first matching entry, so order matters)."""
+def build_index(
+    children: Sequence[ChildDescriptor],
+    requested: IndexFormat,
+    annotations: Sequence[tuple[str, str]] = (),
+) -> ImageIndex:
+    """An index over ``children`` in the order given (hosts take the first matching entry, so order matters).
+
+    A Docker list (forced by INDEX_FORMAT=docker) cannot carry annotations, so it cannot keep an attestation's
+    link to its image: attestation children are left out of it, and the reason says so.
+    """
     if not children:
         raise ValueError("an index needs at least one child")
-    media_type, reason = choose_media_type(children, requested)
-    return ImageIndex(media_type=media_type, manifests=tuple(children), format_reason=reason)
+    media_type, reason = choose_media_type(children, requested, annotations)
+    kept = tuple(children)
+    if media_type == media_types.DOCKER_MANIFEST_LIST:
+        kept = tuple(child for child in children if not child.is_attestation)
+        if len(kept) != len(children):
+            reason += f"; {len(children) - len(kept)} attestation(s) left out (a Docker list cannot link them)"
+        if not kept:
+            raise ValueError("an index needs at least one child that is not an attestation")
+    return ImageIndex(media_type=media_type, manifests=kept, format_reason=reason,
+                      annotations=tuple(sorted(annotations)))
 
 
 def listed_platforms(index_body: bytes) -> tuple[Platform, ...] | None:

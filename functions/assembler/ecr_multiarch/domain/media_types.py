@@ -15,3 +15,9 @@ CONFIGS = frozenset({DOCKER_CONFIG, OCI_CONFIG})
 # Asked for by tag, ECR converts between Docker and OCI when the stored type is not accepted, which would change
 # the digest under our feet; accepting all four always returns the bytes as pushed.
 ALL_MANIFESTS: tuple[str, ...] = (DOCKER_MANIFEST, OCI_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX)
+
+# BuildKit's attestation manifests (provenance, SBOM): an OCI image manifest in the arch tag's index, platform
+# unknown/unknown, linked to the image it describes by these two descriptor annotations.
+REFERENCE_TYPE_ANNOTATION = "vnd.docker.reference.type"
+REFERENCE_DIGEST_ANNOTATION = "vnd.docker.reference.digest"
+ATTESTATION_MANIFEST = "attestation-manifest"

@@ -111,3 +111,17 @@ def platform_from_config(config: Mapping[str, Any]) -> Platform:
         os_version=_optional_string(config, "os.version"),
         os_features=tuple(features),
     )
+
+
+def same_host_platform(first: Platform, second: Platform) -> bool:
+    """Whether a host could not tell these two index entries apart (os, architecture, variant, os.version).
+
+    arm64 without a variant is arm64/v8 (what containerd and Docker assume), so those two are one platform.
+    """
+    def key(platform: Platform) -> tuple[str, str, str | None, str | None]:
+        variant = platform.variant
+        if platform.architecture == "arm64" and variant == "v8":
+            variant = None
+        return platform.os, platform.architecture, variant, platform.os_version
+
+    return key(first) == key(second)
