@@ -60,7 +60,8 @@ FAKE_CREDENTIALS = {
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
 }
-RECORDED_OPERATIONS = ("batch_get_image", "put_image", "get_download_url_for_layer", "list_images")
+RECORDED_OPERATIONS = ("batch_get_image", "put_image", "get_download_url_for_layer", "list_images",
+                       "list_tags_for_resource")
 
 
 class ImageDigestDoesNotMatchException(ServiceException):
@@ -239,6 +240,7 @@ class _EcrCorrections:
         self._original_put_image = ecr_models.ECRBackend.put_image
         self._original_batch_get_image = ecr_models.ECRBackend.batch_get_image
         self._original_complete_layer_upload = ecr_models.ECRBackend.complete_layer_upload
+        self._original_list_tags_for_resource = ecr_models.ECRBackend.list_tags_for_resource
 
     def record(self, operation: str, params: dict[str, Any]) -> None:
         """Count the call (ECR bills it even when it fails), then fail it if a fault is queued."""
@@ -348,7 +350,12 @@ class _EcrCorrections:
                 result["nextToken"] = str(start + max_results)
             return ActionResult(result)
 
+        def list_tags_for_resource(backend: Any, arn: str) -> Any:
+            corrections.record("list_tags_for_resource", {"resourceArn": arn})
+            return corrections._original_list_tags_for_resource(backend, arn)
+
         return [
+            mock.patch.object(ecr_models.ECRBackend, "list_tags_for_resource", list_tags_for_resource),
             mock.patch.object(ecr_responses.ECRResponse, "list_images", list_images),
             mock.patch.object(ecr_models.Image, "_create_digest", create_digest),
             mock.patch.object(ecr_models.ECRBackend, "put_image", put_image),
