@@ -95,20 +95,28 @@ class Assembler:
         return [*(arch_tag(version, suffix) for suffix in self._settings.required_architectures), version]
 
     def assemble(
-        self, repository: str, version: str, prefetched: Mapping[str, StoredManifest] | None = None
+        self,
+        repository: str,
+        version: str,
+        prefetched: Mapping[str, StoredManifest] | None = None,
+        *,
+        verify: bool = True,
     ) -> Outcome:
         """Make ``repository:version`` the index of its architecture tags, if they are all there.
 
         ``prefetched``: the manifests at ``version_tags(version)`` from a bulk read (a sweep reads 100 tags per
         call); it replaces the first read only: every verify read after a write is fresh.
+        ``verify=False``: return right after the first write, unverified. Only for a caller that verifies itself
+        with a fresh read taken after the write (a sweep re-reads all its writes in bulk, then calls ``assemble``
+        again for any version whose tags do not show what was written).
         """
         try:
-            return self._assemble(repository, version, prefetched)
+            return self._assemble(repository, version, prefetched, verify)
         except PermanentError as error:
             return Outcome(OutcomeKind.REJECTED, repository, version, reason=str(error))
 
     def _assemble(
-        self, repository: str, version: str, prefetched: Mapping[str, StoredManifest] | None
+        self, repository: str, version: str, prefetched: Mapping[str, StoredManifest] | None, verify: bool = True
     ) -> Outcome:
         first_write: Outcome | None = None
         writes = 0
@@ -147,6 +155,8 @@ class Assembler:
                 else:
                     kind = OutcomeKind.CREATED if plan.replaces is None else OutcomeKind.UPDATED
                 first_write = Outcome(kind, repository, version, str(plan.index.digest), index=plan.index)
+                if not verify:
+                    return replace(first_write, writes=writes)
         raise UnsettledError(
             f"{repository}:{version} still did not hold the index of its current children after {MAX_ATTEMPTS} "
             "attempts (children re-pushed concurrently); the event will be retried"
