@@ -355,8 +355,10 @@ def wired(ecr: FakeEcr) -> Iterator[tuple[Invocations, SteppingClock]]:
 
 
 def test_handler_sweeps_on_schedule_and_logs_a_summary(
-    ecr: FakeEcr, wired: tuple[Invocations, SteppingClock], capsys: pytest.CaptureFixture[str]
+    ecr: FakeEcr, wired: tuple[Invocations, SteppingClock], capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)  # `make demo` in an earlier test sets it
     seed_versions(ecr, "golang", ["1.0", "1.1"])
     push(ecr, "1.2-amd64", AMD64)
     result = reconcile_handler.lambda_handler(SCHEDULED_EVENT, ShortContext(900_000))  # type: ignore[arg-type]
