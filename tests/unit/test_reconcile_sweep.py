@@ -74,3 +74,21 @@ def test_dry_run_reports_planned_creates_and_updates() -> None:
     assert [(e.version, e.status, e.to_json().get("action")) for e in report.entries] == [
         ("0000", "unchanged", None), ("0001", "planned", "update"), ("0002", "planned", "create")]
     assert "PutImage" not in registry.calls
+
+
+def test_a_warm_sweep_of_more_configs_than_the_event_paths_cache_holds_downloads_nothing() -> None:
+    from ecr_multiarch.assembler import PlatformCache
+    from ecr_multiarch.reconcile import PLATFORM_CACHE_ENTRIES
+
+    registry = MemoryRegistry()
+    registry.create_repository("golang")
+    for number in range(2100):  # 4,200 distinct configs: an LRU of 4,096 would miss on every one, every run
+        registry.push("golang", f"{number:04d}-amd64", make_image("amd64", revision=str(number)))
+        registry.push("golang", f"{number:04d}-arm64", make_image("arm64", variant="v8", revision=str(number)))
+    service = Reconciler(registry, Assembler(registry, registry, Settings(),  # type: ignore[arg-type]
+                                             PlatformCache(PLATFORM_CACHE_ENTRIES)))
+    service.sweep(["golang"])
+    assert registry.calls.count("GET blob") == 4200
+    registry.calls.clear()
+    assert service.sweep(["golang"]).totals()["unchanged"] == 2100
+    assert "GET blob" not in registry.calls

@@ -305,9 +305,10 @@ def _registry(args: argparse.Namespace) -> EcrRegistry:
 
 def _assembler(registry: EcrRegistry, settings: Settings) -> Assembler:
     from .adapters.http_blobs import HttpBlobReader
-    from .assembler import Assembler
+    from .assembler import Assembler, PlatformCache
+    from .reconcile import PLATFORM_CACHE_ENTRIES
 
-    return Assembler(registry, HttpBlobReader(), settings)
+    return Assembler(registry, HttpBlobReader(), settings, PlatformCache(PLATFORM_CACHE_ENTRIES))
 
 
 def parse_reference(text: str, suffixes: Sequence[str]) -> tuple[str, str]:

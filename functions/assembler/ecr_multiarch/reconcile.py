@@ -42,6 +42,11 @@ from .settings import SettingsError
 BATCH_GET_LIMIT = 100
 LIST_PAGE_SIZE = 1000
 
+# A sweep visits every config of every complete version, in order, on every run: an LRU smaller than the number of
+# distinct configs would miss on every access (the event path's default of 4,096 would, from ~2,000 versions). A
+# platform is a few hundred bytes, so 50,000 entries (a 25,000-version repository) stay well within 256 MB.
+PLATFORM_CACHE_ENTRIES = 50_000
+
 # Every status a swept version can end in; ``failed`` is a transient error (throttling, network) the next sweep
 # retries. Totals always carry every key, so dashboards and scripts see zeros rather than missing fields.
 STATUSES: tuple[str, ...] = ("created", "updated", "unchanged", "waiting", "rejected", "planned", "failed")

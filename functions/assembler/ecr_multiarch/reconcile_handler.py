@@ -91,12 +91,13 @@ def services() -> ReconcileServices:
 
         from .adapters.ecr import BOTOCORE_CONFIG, EcrRegistry
         from .adapters.http_blobs import HttpBlobReader
-        from .assembler import Assembler
+        from .assembler import Assembler, PlatformCache
+        from .reconcile import PLATFORM_CACHE_ENTRIES
         from .settings import Settings
 
         settings = Settings.from_environment(os.environ)
         registry = EcrRegistry(boto3.client("ecr", config=BOTOCORE_CONFIG))
-        assembler = Assembler(registry, HttpBlobReader(), settings)
+        assembler = Assembler(registry, HttpBlobReader(), settings, PlatformCache(PLATFORM_CACHE_ENTRIES))
         _services = ReconcileServices(
             Reconciler(registry, assembler), ReconcileSettings.from_environment(os.environ), lambda_invoker()
         )
