@@ -343,7 +343,8 @@ class Reconciler:
         # Stopping early too: what was written gets its fresh read before the cursor is handed on. (An unexpected
         # error skips this; the next sweep reads everything fresh and rewrites any index that is not current.)
         if written:
-            self._verify(repository, written, len(listing), report)
+            tags_now = len(listing) + sum(item.outcome.kind is OutcomeKind.CREATED for item in written)
+            self._verify(repository, written, tags_now, report)
         return finished, last_done
 
     def _sweep_version(
@@ -381,7 +382,10 @@ class Reconciler:
     # ---- verification of writes
 
     def _verify(self, repository: str, written: list[_Written], listed_tags: int, report: SweepReport) -> None:
-        """One fresh read of every written version's tags; re-assemble (from scratch) any that moved."""
+        """One fresh read of every written version's tags; re-assemble (from scratch) any that moved.
+
+        The read is a relisting of the repository (``listed_tags`` now, 1,000 per call) or BatchGetImage of just
+        the written versions' tags (100 per call), whichever takes fewer calls."""
         required = self._assembler.settings.required_architectures
         ids = [tag for item in written for tag in [*item.version.read_ids(required), item.version.version]]
         ids = list(dict.fromkeys(ids))
