@@ -29,7 +29,7 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -202,6 +202,9 @@ class BlobServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as S3 does: one connection for many config downloads
+            disable_nagle_algorithm = True  # headers and body are two writes: don't let them wait for an ACK
+
             def do_GET(self) -> None:
                 url = urlsplit(self.path)
                 status, body, delay = server._answer(url.path, parse_qs(url.query))
@@ -270,14 +273,18 @@ class _EcrCorrections:
                 if digest is not None and digest != actual:
                     raise ImageDigestDoesNotMatchException(
                         f"Invalid parameter at 'imageDigest': {digest} does not match the manifest digest {actual}")
-                holder = next((img for img in repository.images if image_tag in img.image_tags), None)
+                holder = None
+                present: set[str] = set()
+                for img in repository.images:  # one pass: this runs for every write of a 10,000-tag sweep
+                    present.add(img.image_digest)
+                    if image_tag in img.image_tags:
+                        holder = img
                 if holder is not None and repository.is_tag_immutable() and holder.image_digest != actual:
                     raise ImageTagAlreadyExistsException(
                         f"The image tag '{image_tag}' already exists in the '{repository_name}' repository "
                         "and cannot be overwritten because the repository is immutable.")
                 document = json.loads(image_manifest)
                 if document.get("mediaType", image_manifest_mediatype) in media_types.INDEXES:
-                    present = {img.image_digest for img in repository.images}
                     absent = [m["digest"] for m in document.get("manifests", []) if m["digest"] not in present]
                     if absent:
                         raise ReferencedImagesNotFoundException(
@@ -292,8 +299,19 @@ class _EcrCorrections:
             with corrections.lock:
                 images: list[dict[str, Any]] = []
                 failures: list[dict[str, Any]] = []
+                # moto scans the whole repository once per id; index the tags once per call instead, so a sweep of
+                # a 10,000-tag repository does not spend minutes here (digest lookups still go through moto).
+                repository = backend.repositories.get(repository_name)
+                by_tag = {} if repository is None else {
+                    tag: image for image in repository.images for tag in image.image_tags}
                 for image_id in image_ids or []:
-                    answer = corrections._original_batch_get_image(backend, repository_name, registry_id, [image_id])
+                    if repository is not None and "imageTag" in image_id and "imageDigest" not in image_id:
+                        found = by_tag.get(image_id["imageTag"])
+                        answer = {"images": [found] if found else [], "failures": [] if found else [
+                            {"failureCode": "ImageNotFound", "failureReason": "Requested image not found"}]}
+                    else:
+                        answer = corrections._original_batch_get_image(backend, repository_name, registry_id,
+                                                                       [image_id])
                     for image in answer["images"]:
                         images.append({
                             "registryId": image.registry_id,
@@ -385,6 +403,7 @@ class FakeEcr:
         self.endpoint_url: str | None = None
         self._server = server
         self._stack = contextlib.ExitStack()
+        self._seed_lock = threading.Lock()
         self.client: Any = None
 
     def __enter__(self) -> FakeEcr:
@@ -452,6 +471,25 @@ class FakeEcr:
                                                acceptedMediaTypes=list(media_types.ALL_MANIFESTS))
         self.calls.pop()  # inspection is not the service's traffic
         return bool(response["images"])
+
+    def seed(self, repository: str, tag: str, manifest: bytes, media_type: str,
+             blobs: Mapping[str, bytes] | None = None) -> str:
+        """Store an image (or an index) at a new tag straight into moto's backend, as a push would leave it.
+
+        For large fixtures (the 10,000-tag benchmark) where pushing through the API costs an HTTP round trip and a
+        scan of the whole repository per call. What a push guarantees still holds: the manifest is stored as these
+        exact bytes under their sha256 digest, and every blob is registered as a layer of the repository and served
+        by the blob server. Only for tags the repository does not hold yet (no tag is moved).
+        """
+        digest = _sha256(manifest)
+        backend = ecr_models.ecr_backends[ACCOUNT][REGION]
+        with self._seed_lock:
+            stored = backend.repositories[repository]
+            for data in (blobs or {}).values():
+                stored.layers[self.blob_server.add(repository, data)] = len(data)
+            stored.images.append(ecr_models.Image(ACCOUNT, tag, manifest.decode("utf-8"), repository, media_type,
+                                                  digest))
+        return digest
 
     # ---- inspection
 

@@ -63,6 +63,14 @@ class MemoryRegistry:
         self.calls.append("ListImages")
         return list(self._repository(repository))
 
+    def list_tag_digests(self, repository: str) -> dict[str, Digest]:
+        self.calls.append("ListImages")
+        return {tag: manifest.digest for tag, manifest in self._repository(repository).items()}
+
+    def list_repositories(self) -> list[str]:
+        self.calls.append("DescribeRepositories")
+        return list(self.tags)
+
     def config_download_url(self, repository: str, digest: Digest) -> str:
         self.calls.append("GetDownloadUrlForLayer")
         self._repository(repository)

@@ -292,13 +292,14 @@ def test_layer_is_built_for_the_function_runtime_and_architecture(template: dict
     assert "--invalidation-mode unchecked-hash" in makefile["text"]
 
 
-def test_function_build_ships_bytecode_for_the_runtime(template: dict[str, Any]) -> None:
+@pytest.mark.parametrize("function_id", [FUNCTION_ID, "ReconcileFunction"])
+def test_function_build_ships_bytecode_for_the_runtime(template: dict[str, Any], function_id: str) -> None:
     # BuildMethod makefile (functions/assembler/Makefile): the package's sources and their bytecode, which must be
     # unchecked-hash: /var/task is read-only and the zip drops the timestamps a default .pyc is checked against.
-    function = template["Resources"][FUNCTION_ID]
+    function = template["Resources"][function_id]
     assert function["Metadata"]["BuildMethod"] == "makefile"
-    makefile = make_variables_and_targets(ROOT / function_property(template, "CodeUri") / "Makefile")
-    assert f"build-{FUNCTION_ID}" in makefile["targets"]
+    makefile = make_variables_and_targets(ROOT / function["Properties"]["CodeUri"] / "Makefile")
+    assert f"build-{function_id}" in makefile["targets"]
     assert f"python{makefile['PYTHON313'].removeprefix('python')}" == function_property(template, "Runtime")
     assert "--invalidation-mode unchecked-hash" in makefile["text"]
 
@@ -310,7 +311,8 @@ PIP_MACHINE = {"arm64": "aarch64", "x86_64": "x86_64"}
 def make_variables_and_targets(path: Path) -> dict[str, Any]:
     """The simple `NAME := value` / `NAME ?= value` assignments and the rule targets of a Makefile."""
     text = path.read_text(encoding="utf-8")
-    found: dict[str, Any] = {"text": text, "targets": set(re.findall(r"^([\w.-]+):(?!=)", text, re.MULTILINE))}
+    rules = re.findall(r"^([\w. -]+):(?!=)", text, re.MULTILINE)  # a rule may name several targets
+    found: dict[str, Any] = {"text": text, "targets": {target for rule in rules for target in rule.split()}}
     for name, value in re.findall(r"^(\w+)\s*[:?]?=\s*(\S+)\s*$", text, re.MULTILINE):
         found[name] = value
     return found

@@ -195,6 +195,7 @@ class Assembler:
         prefetched: Mapping[str, StoredManifest] | None = None,
         *,
         pushed_suffix: str | None = None,
+        verify: bool = True,
     ) -> Outcome:
         """Make ``repository:version`` the index of its architecture tags, if they are all there.
 
@@ -203,6 +204,9 @@ class Assembler:
         repository's own architecture set (a repository tag) differs from the function's.
         ``pushed_suffix``: the suffix of the arch tag whose push triggered this; a suffix the repository does not
         require gives ``skipped``.
+        ``verify=False``: return right after the first write, unverified. Only for a caller that verifies itself
+        with a fresh read taken after the write (a sweep re-reads all its writes in bulk, then calls ``assemble``
+        again for any version whose tags do not show what was written).
         """
         try:
             settings = self.settings_for(repository)
@@ -218,13 +222,13 @@ class Assembler:
                     prefetched = None
                 # The same registry, blobs and config cache, under this repository's settings.
                 return Assembler(self._registry, self._blobs, settings, self._platforms)._assemble(
-                    repository, version, prefetched)
-            return self._assemble(repository, version, prefetched)
+                    repository, version, prefetched, verify)
+            return self._assemble(repository, version, prefetched, verify)
         except PermanentError as error:
             return Outcome(OutcomeKind.REJECTED, repository, version, reason=str(error))
 
     def _assemble(
-        self, repository: str, version: str, prefetched: Mapping[str, StoredManifest] | None
+        self, repository: str, version: str, prefetched: Mapping[str, StoredManifest] | None, verify: bool = True
     ) -> Outcome:
         first_write: Outcome | None = None
         writes = 0
@@ -271,6 +275,8 @@ class Assembler:
                 else:
                     kind = OutcomeKind.CREATED if plan.replaces is None else OutcomeKind.UPDATED
                 first_write = Outcome(kind, repository, version, str(plan.index.digest), index=plan.index)
+                if not verify:
+                    return replace(first_write, writes=writes)
         raise UnsettledError(
             f"{repository}:{version} still did not hold the index of its current children after {MAX_ATTEMPTS} "
             "attempts (children re-pushed concurrently); the event will be retried"

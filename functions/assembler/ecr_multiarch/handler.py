@@ -16,6 +16,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from .assembler import Assembler
+from .aws_context import account_of
 from .domain.events import Skip, classify_event
 from .errors import TransientError
 from .outcome import Outcome, OutcomeKind
@@ -37,12 +38,6 @@ def configure(assembler: Assembler | None) -> None:
     """Use ``assembler`` for the next invocations (tests, the demo); None goes back to the lazily built default."""
     global _assembler  # noqa: PLW0603 - the warm container's composition root is module state by design
     _assembler = assembler
-
-
-def account_of(context: Any) -> str | None:
-    """The account in the function's own ARN (the registry's account): saves an STS call on every cold start."""
-    parts = str(getattr(context, "invoked_function_arn", "")).split(":")
-    return parts[4] if len(parts) > 4 and parts[4].isdigit() else None
 
 
 def services(account_id: str | None = None) -> Assembler:

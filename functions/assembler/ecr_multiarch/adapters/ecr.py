@@ -150,6 +150,33 @@ class EcrRegistry:
             tags.extend(image_id["imageTag"] for image_id in page.get("imageIds", []) if image_id.get("imageTag"))
         return list(dict.fromkeys(tags))
 
+    def list_tag_digests(self, repository: str) -> dict[str, Digest]:
+        """Every tag with the digest it points to (ListImages, tagged only, pages of 1,000): a sweep's listing."""
+        def pages() -> list[Any]:
+            paginator = self._client.get_paginator("list_images")
+            return list(paginator.paginate(repositoryName=repository, filter={"tagStatus": "TAGGED"},
+                                           PaginationConfig={"PageSize": LIST_PAGE_SIZE}))
+
+        digests: dict[str, Digest] = {}
+        for page in self._call("ListImages", repository, pages):
+            for image_id in page.get("imageIds", []):
+                tag, digest = image_id.get("imageTag"), image_id.get("imageDigest")
+                if not tag:
+                    continue
+                try:
+                    digests[tag] = Digest(digest)
+                except InvalidDigestError as error:
+                    raise ManifestIntegrityError(f"ListImages named {repository}:{tag} with {error}") from None
+        return digests
+
+    def list_repositories(self) -> list[str]:
+        """The name of every repository of the registry (DescribeRepositories, pages of 1,000)."""
+        paginator = self._client.get_paginator("describe_repositories")
+        names: list[str] = []
+        for page in paginator.paginate(PaginationConfig={"PageSize": LIST_PAGE_SIZE}):
+            names.extend(str(repository["repositoryName"]) for repository in page.get("repositories", []))
+        return names
+
     def config_download_url(self, repository: str, digest: Digest) -> str:
         response = self._call(
             "GetDownloadUrlForLayer",

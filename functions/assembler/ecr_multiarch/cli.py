@@ -1,0 +1,683 @@
+"""``ecr-multiarch``: the functions' own assembly and sweep, from a terminal or a CI job.
+
+Same code path and settings as the Lambda functions (REQUIRED_ARCHITECTURES, INDEX_FORMAT, DRY_RUN,
+RECONCILE_REPOSITORIES from the environment, overridable by options), standard AWS configuration (--profile,
+--region, AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL — the last honoured by boto3 itself). Standard library only:
+argparse, no extra dependency in the Lambda layer.
+
+Output: results on stdout (a table, or JSON with --json); progress bars, notes and errors on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import json
+import logging
+import os
+import re
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TextIO
+
+from .domain.index import ImageIndex, IndexFormat
+from .domain.tags import is_valid_tag, parse_arch_tag
+from .errors import PermanentError, TransientError
+from .outcome import Outcome, OutcomeKind
+from .reconcile import (
+    Cursor,
+    CursorError,
+    Reconciler,
+    ReconcileSettings,
+    SweepEntry,
+    SweepProgress,
+    SweepReport,
+    parse_repository_patterns,
+)
+from .settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from .adapters.ecr import EcrRegistry
+    from .assembler import Assembler
+
+PROGRAM = "ecr-multiarch"
+
+EXIT_OK = 0
+EXIT_REJECTED = 1
+EXIT_USAGE = 2
+EXIT_FAILED = 3
+
+# ClientError codes that mean "your credentials or permissions", not "try again".
+_CONFIGURATION_ERROR_CODES = frozenset({
+    "AccessDenied", "AccessDeniedException", "UnrecognizedClientException", "InvalidSignatureException",
+    "ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "UnauthorizedOperation",
+})
+
+# The sweep's clock for --time-budget (a module attribute so tests can step it).
+clock: Callable[[], float] = time.monotonic
+
+# An image reference may name the registry host; the repository and tag are what count.
+_REGISTRY_HOST = re.compile(r"^\d{12}\.dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/")
+
+
+class UsageError(Exception):
+    """A bad argument or missing configuration: exit code 2, with a message saying what to do."""
+
+
+# --------------------------------------------------------------------------------------------- parser
+
+_EPILOG = f"""\
+exit codes:
+  {EXIT_OK}  done; nothing rejected (waiting versions are not errors)
+  {EXIT_REJECTED}  something was rejected (mislabelled tag, single-arch image at a version tag, missing repository…)
+  {EXIT_USAGE}  usage or configuration error (bad arguments or settings, no region or credentials, access denied)
+  {EXIT_FAILED}  a transient failure (throttling, network, a tag that kept changing): run it again
+
+environment (the functions' own settings):
+  REQUIRED_ARCHITECTURES   tag suffixes that must all exist, in index order (default amd64,arm64)
+  INDEX_FORMAT             auto, docker or oci (default auto)
+  DRY_RUN                  true: never write (assemble and reconcile then only plan)
+  RECONCILE_REPOSITORIES   repositories `reconcile` sweeps when none are named (default *: all)
+  AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL and the rest of the standard AWS configuration
+
+examples:
+  {PROGRAM} plan golang:1.19.2-alpine
+  {PROGRAM} assemble golang:1.19.2-alpine
+  {PROGRAM} reconcile golang 'team/*' --dry-run
+  {PROGRAM} reconcile --json > sweep.json
+  {PROGRAM} invoke events/push-arm64.json
+  {PROGRAM} demo
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROGRAM,
+        description="Write multi-architecture image indexes to Amazon ECR from arch-suffixed tags "
+        "(golang:1.19.2-alpine-amd64 + golang:1.19.2-alpine-arm64 -> golang:1.19.2-alpine).",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_common_options(parser, None)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, help_text: str, description: str, examples: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=description,
+                                  epilog="examples:\n" + examples, formatter_class=argparse.RawDescriptionHelpFormatter)
+        # Accepted after the command too (`ecr-multiarch plan X --json`); SUPPRESS keeps a value given before it.
+        _add_common_options(sub, argparse.SUPPRESS)
+        return sub
+
+    plan = command(
+        "plan", "print the index that would be written, its digest and the decision; write nothing",
+        "Read the version's architecture tags and print the exact index bytes that would be written at "
+        "REPOSITORY:VERSION, their digest, and the decision (create, update, unchanged, waiting, rejected). "
+        "Nothing is written, whatever DRY_RUN says.",
+        f"  {PROGRAM} plan golang:1.19.2-alpine\n  {PROGRAM} plan golang:1.19.2-alpine --json | jq .index\n"
+        f"  {PROGRAM} plan 123456789012.dkr.ecr.us-east-1.amazonaws.com/golang:1.19.2-alpine --region us-east-1\n",
+    )
+    plan.add_argument("reference", metavar="REPOSITORY:VERSION",
+                      help="the multi-arch tag to plan (an arch tag such as golang:1.0-arm64 means its version)")
+    plan.set_defaults(run=run_plan)
+
+    assemble = command(
+        "assemble", "write the index of one version now (when every architecture is there)",
+        "Do what the function does on a push event, now: write (or update) the index at REPOSITORY:VERSION "
+        "when every required architecture tag exists, verify it, and print the outcome. DRY_RUN=true only plans.",
+        f"  {PROGRAM} assemble golang:1.19.2-alpine\n  {PROGRAM} assemble golang:1.19.2-alpine --json\n",
+    )
+    assemble.add_argument("reference", metavar="REPOSITORY:VERSION", help="the multi-arch tag to write")
+    assemble.set_defaults(run=run_assemble)
+
+    reconcile = command(
+        "reconcile", "sweep repositories: make every complete version's index current",
+        "Sweep whole repositories as the scheduled function does: group tags by version, write every missing "
+        "or stale index, and print a summary (created, updated, unchanged, waiting, rejected). A progress bar "
+        "is drawn on stderr when it is a terminal.",
+        f"  {PROGRAM} reconcile golang\n  {PROGRAM} reconcile golang 'team/*' --dry-run\n"
+        f"  {PROGRAM} reconcile --json > sweep.json          # RECONCILE_REPOSITORIES, default: all\n"
+        f"  {PROGRAM} reconcile golang --time-budget 600     # stop after 10 minutes, print how to resume\n",
+    )
+    reconcile.add_argument("repositories", nargs="*", metavar="REPOSITORY",
+                           help="repository names or quoted patterns ('team/*', '?' = one character); "
+                           "default: $RECONCILE_REPOSITORIES, else every repository")
+    reconcile.add_argument("--dry-run", action="store_true", help="plan only: report what would be written")
+    reconcile.add_argument("--time-budget", type=_positive_seconds, metavar="SECONDS",
+                           help="stop cleanly after this long and print a --resume cursor (default: no limit)")
+    reconcile.add_argument("--resume", metavar="CURSOR", help="continue a stopped sweep (the JSON cursor it printed)")
+    reconcile.add_argument("--no-progress", action="store_true", help="never draw the progress bar")
+    reconcile.set_defaults(run=run_reconcile)
+
+    invoke = command(
+        "invoke", "run a Lambda handler on an event file, in-process (like `sam local invoke`, no container)",
+        "Run the real Lambda handler on the event in EVENT.json with this machine's AWS configuration, the way "
+        "`sam local invoke` does but without Docker. An ECR event goes to the assembler function, a scheduled "
+        "event (or a {\"reconcile\": …} payload) to the reconcile function; the reconcile function's "
+        "continuations run here too. The handler's result is printed on stdout, its logs and metrics on stderr.",
+        f"  {PROGRAM} invoke events/push-arm64.json\n  {PROGRAM} invoke events/schedule/scheduled-event.json\n",
+    )
+    invoke.add_argument("event", metavar="EVENT.json", help="the event, as JSON (events/ holds samples)")
+    invoke.add_argument("--function", choices=("auto", "assembler", "reconcile"), default="auto",
+                        help="which function's handler (default: chosen from the event)")
+    invoke.add_argument("--timeout", type=_positive_seconds, metavar="SECONDS",
+                        help="the emulated function timeout (default: 60 for assembler, 900 for reconcile)")
+    invoke.set_defaults(run=run_invoke)
+
+    demo = command(
+        "demo", "what `make demo` runs: the handler against an in-memory ECR (needs the dev extras)",
+        "Seed an in-memory ECR with real amd64 and arm64 images, replay the sample events through the real "
+        "handler and print the index written. Needs a source checkout with the dev extras (devkit/, moto).",
+        f"  {PROGRAM} demo\n  {PROGRAM} demo --verbose\n",
+    )
+    demo.set_defaults(run=run_demo)
+    return parser
+
+
+def _add_common_options(parser: argparse.ArgumentParser, default: Any) -> None:
+    def value(normal: Any) -> Any:
+        return normal if default is None else default
+
+    group = parser.add_argument_group("common options")
+    group.add_argument("--profile", default=value(None), help="AWS profile (default: $AWS_PROFILE or the default)")
+    group.add_argument("--region", default=value(None), help="AWS region (default: $AWS_REGION or the profile's)")
+    group.add_argument("--architectures", default=value(None), metavar="LIST",
+                       help="required tag suffixes, in index order (default: $REQUIRED_ARCHITECTURES or amd64,arm64)")
+    group.add_argument("--index-format", choices=[f.value for f in IndexFormat], default=value(None),
+                       help="index media type (default: $INDEX_FORMAT or auto)")
+    group.add_argument("--json", action="store_true", default=value(False), help="machine-readable output on stdout")
+    group.add_argument("-v", "--verbose", action="store_true", default=value(False),
+                       help="log each step to stderr; reconcile also lists every version it changed or left waiting")
+
+
+def _positive_seconds(raw: str) -> float:
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a number of seconds") from None
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError("must be more than 0 seconds")
+    return seconds
+
+
+# --------------------------------------------------------------------------------------------- main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.verbose and args.command not in {"demo", "invoke"}:  # those two have their own logging
+        _log_steps_to_stderr()
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except (UsageError, SettingsError, CursorError) as error:
+        return _fail(str(error), EXIT_USAGE)
+    except TransientError as error:
+        return _fail(f"{error} (transient: run it again)", EXIT_FAILED)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except Exception as error:
+        return _aws_error(error)
+
+
+def _log_steps_to_stderr() -> None:
+    """The service's own step logs (reads, writes, decisions) on stderr; not botocore's chatter."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    package = logging.getLogger("ecr_multiarch")
+    package.addHandler(handler)
+    package.setLevel(logging.INFO)
+
+
+def _aws_error(error: Exception) -> int:
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        NoCredentialsError,
+        NoRegionError,
+        PartialCredentialsError,
+        ProfileNotFound,
+    )
+
+    if isinstance(error, NoRegionError):
+        return _fail("no AWS region: pass --region, or set AWS_REGION or a region in your profile", EXIT_USAGE)
+    if isinstance(error, NoCredentialsError | PartialCredentialsError | ProfileNotFound):
+        return _fail(f"AWS credentials: {error}", EXIT_USAGE)
+    if isinstance(error, ClientError):
+        code = str(error.response.get("Error", {}).get("Code", ""))
+        if code in _CONFIGURATION_ERROR_CODES:
+            return _fail(f"AWS refused the call: {error}", EXIT_USAGE)
+        return _fail(f"AWS error: {error}", EXIT_FAILED)
+    if isinstance(error, BotoCoreError):
+        return _fail(f"AWS error: {error}", EXIT_FAILED)
+    raise error
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"{PROGRAM}: error: {message}", file=sys.stderr)
+    return code
+
+
+def _note(message: str) -> None:
+    print(f"{PROGRAM}: {message}", file=sys.stderr)
+
+
+def _exit_code(statuses: Sequence[str]) -> int:
+    if "rejected" in statuses:
+        return EXIT_REJECTED
+    if "failed" in statuses:
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _print_json(document: Any) -> None:
+    print(json.dumps(document, indent=2))
+
+
+# --------------------------------------------------------------------------------------------- composition
+
+
+def _settings(args: argparse.Namespace, *, dry_run: bool | None = None) -> Settings:
+    environment = dict(os.environ)
+    if args.architectures is not None:
+        environment["REQUIRED_ARCHITECTURES"] = args.architectures
+    if args.index_format is not None:
+        environment["INDEX_FORMAT"] = args.index_format
+    settings = Settings.from_environment(environment)
+    return settings if dry_run is None else replace(settings, dry_run=dry_run)
+
+
+def _registry(args: argparse.Namespace) -> EcrRegistry:
+    import boto3
+
+    from .adapters.ecr import BOTOCORE_CONFIG, EcrRegistry
+
+    session = boto3.session.Session(profile_name=args.profile, region_name=args.region)
+    if session.region_name is None:
+        raise UsageError("no AWS region: pass --region, or set AWS_REGION or a region in your profile")
+    return EcrRegistry(session.client("ecr", config=BOTOCORE_CONFIG))
+
+
+def _assembler(registry: EcrRegistry, settings: Settings) -> Assembler:
+    from .adapters.http_blobs import HttpBlobReader
+    from .assembler import Assembler, PlatformCache
+    from .reconcile import PLATFORM_CACHE_ENTRIES
+
+    # Repository tags (ecr-multiarch:*) apply here as in the function: the CLI decides what the function would.
+    return Assembler(registry, HttpBlobReader(), settings, PlatformCache(PLATFORM_CACHE_ENTRIES),
+                     repository_tags=registry)
+
+
+def parse_reference(text: str, suffixes: Sequence[str]) -> tuple[str, str]:
+    """``REPOSITORY:VERSION`` (optionally with the registry host) -> (repository, version); an arch tag means its
+    version, since that is the index it belongs to."""
+    reference = _REGISTRY_HOST.sub("", text.strip())
+    repository, colon, tag = reference.rpartition(":")
+    if not colon or not repository or not tag or "/" in tag or "@" in reference:
+        raise UsageError(f"{text!r} is not REPOSITORY:VERSION (for example golang:1.19.2-alpine)")
+    if not is_valid_tag(tag):
+        raise UsageError(f"{tag!r} is not a valid tag")
+    parsed = parse_arch_tag(tag, suffixes)
+    if parsed is not None:
+        _note(f"{repository}:{tag} is the {parsed.suffix} tag of {parsed.version}; using {repository}:{parsed.version}")
+        tag = parsed.version
+    return repository, tag
+
+
+# --------------------------------------------------------------------------------------------- plan, assemble
+
+
+def run_plan(args: argparse.Namespace) -> int:
+    settings = _settings(args, dry_run=True)  # a plan never writes
+    repository, version = parse_reference(args.reference, settings.required_architectures)
+    registry = _registry(args)
+    assembler = _assembler(registry, settings)
+    try:
+        # The assembler's first read, done here so the plan knows whether the version tag exists; passed on as
+        # ``prefetched``, so the plan costs exactly the calls an assembly would.
+        current = registry.get_manifests(repository, assembler.version_tags(version))
+    except PermanentError as error:
+        current = {}
+        outcome = Outcome(OutcomeKind.REJECTED, repository, version, reason=str(error))
+    else:
+        outcome = assembler.assemble(repository, version, prefetched=current)
+    decision = {
+        OutcomeKind.PLANNED: "update" if version in current else "create",
+    }.get(outcome.kind, outcome.kind.value)
+    tags_by_digest = {str(manifest.digest): tag for tag, manifest in current.items() if tag != version}
+    if args.json:
+        document = {**outcome.to_json(), "decision": decision}
+        if outcome.index is not None:
+            document["index"] = outcome.index.to_json()
+            document["manifest"] = outcome.index.body.decode("ascii")
+            document["children"] = {str(child.digest): tags_by_digest.get(str(child.digest))
+                                    for child in outcome.index.manifests}
+        _print_json(document)
+    else:
+        print(_plan_text(outcome, decision, tags_by_digest))
+    return _exit_code([outcome.kind.value])
+
+
+def _plan_text(outcome: Outcome, decision: str, tags_by_digest: dict[str, str]) -> str:
+    name = f"{outcome.repository}:{outcome.version}"
+    headline = {
+        "create": f"{name}: would create the index (the tag does not exist yet); nothing written",
+        "update": f"{name}: would update the index (the tag holds an older one); nothing written",
+        "unchanged": f"{name}: unchanged (the tag already holds exactly this index); nothing to write",
+        "waiting": f"{name}: waiting for {', '.join(outcome.missing)}; nothing to write",
+        "rejected": f"{name}: rejected: {outcome.reason}",
+    }[decision]
+    lines = [headline]
+    if outcome.index is not None:
+        lines.extend(_index_lines(outcome.index, tags_by_digest, outcome.repository or ""))
+        lines.append("exact bytes:")
+        lines.append(outcome.index.body.decode("ascii"))
+    return "\n".join(lines)
+
+
+def _index_lines(index: ImageIndex, tags_by_digest: dict[str, str], repository: str) -> list[str]:
+    lines = [
+        f"  digest      {index.digest}",
+        f"  media type  {index.media_type}",
+        f"  size        {len(index.body)} bytes",
+    ]
+    for child in index.manifests:
+        tag = tags_by_digest.get(str(child.digest))
+        lines.append(f"  {child.platform!s:<16} {child.digest}" + (f"  {repository}:{tag}" if tag else ""))
+    return lines
+
+
+def run_assemble(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    repository, version = parse_reference(args.reference, settings.required_architectures)
+    registry = _registry(args)
+    outcome = _assembler(registry, settings).assemble(repository, version)
+    if args.json:
+        _print_json(outcome.to_json())
+    else:
+        print(_outcome_line(outcome))
+        if outcome.index is not None and outcome.kind is not OutcomeKind.UNCHANGED:
+            print("\n".join(_index_lines(outcome.index, {}, repository)))
+    return _exit_code([outcome.kind.value])
+
+
+def _outcome_line(outcome: Outcome) -> str:
+    name = f"{outcome.repository}:{outcome.version}" if outcome.version else f"{outcome.repository}"
+    detail = {
+        OutcomeKind.WAITING: f"missing {', '.join(outcome.missing)}",
+        OutcomeKind.REJECTED: outcome.reason or "",
+        OutcomeKind.PLANNED: f"{outcome.digest} ({outcome.reason})",
+    }.get(outcome.kind, outcome.digest or "")
+    return f"{outcome.kind.value:<10} {name}  {detail}".rstrip()
+
+
+# --------------------------------------------------------------------------------------------- reconcile
+
+
+def run_reconcile(args: argparse.Namespace) -> int:
+    settings = _settings(args, dry_run=True if args.dry_run else None)
+    cursor = _parse_cursor(args.resume) if args.resume else None
+    if args.repositories:
+        patterns = parse_repository_patterns(",".join(args.repositories))
+    else:
+        patterns = ReconcileSettings.from_environment(os.environ).repositories
+    registry = _registry(args)
+    reconciler = Reconciler(registry, _assembler(registry, settings), clock=clock)
+    if cursor is not None:
+        repositories = list(cursor.repositories)
+    else:
+        repositories = reconciler.resolve_repositories(patterns)
+        if not repositories:
+            _note(f"no repository matches {', '.join(patterns)}")
+    with _progress(not args.no_progress) as progress:
+        report = reconciler.sweep(repositories, cursor=cursor, time_budget=args.time_budget, on_progress=progress)
+    if args.json:
+        _print_json({**report.to_json(), "dryRun": settings.dry_run})
+    else:
+        print(_summary_text(report, dry_run=settings.dry_run, verbose=args.verbose))
+    return _exit_code([entry.status for entry in report.entries])
+
+
+def _parse_cursor(raw: str) -> Cursor:
+    try:
+        return Cursor.from_json(json.loads(raw))
+    except ValueError as error:
+        raise UsageError(f"--resume: not a cursor printed by a stopped sweep ({error})") from None
+
+
+def _table_key(entry: SweepEntry) -> str:
+    if entry.status == "planned":
+        return "would update" if entry.replaces else "would create"
+    return entry.status
+
+
+def _summary_text(report: SweepReport, *, dry_run: bool, verbose: bool) -> str:
+    columns = ["would create", "would update"] if dry_run else ["created", "updated"]
+    columns += ["unchanged", "waiting", "rejected"]
+    if any(entry.status == "failed" for entry in report.entries):
+        columns.append("failed")
+    counts: dict[str, dict[str, int]] = {name: dict.fromkeys(columns, 0) for name in report.repositories}
+    for entry in report.entries:
+        counts.setdefault(entry.repository, dict.fromkeys(columns, 0))[_table_key(entry)] += 1
+    total = {column: sum(row[column] for row in counts.values()) for column in columns}
+    width = max([len("repository"), len("total"), *(len(name) for name in counts)])
+    header = "repository".ljust(width) + "".join(f"  {column:>12}" for column in columns)
+    lines = [header, "-" * len(header)]
+    for name, row in [*counts.items(), ("total", total)]:
+        if name == "total":
+            lines.append("-" * len(header))
+        lines.append(name.ljust(width) + "".join(f"  {row[column]:>12}" for column in columns))
+    shown = {"rejected", "failed"} | ({"created", "updated", "waiting", "planned"} if verbose else set())
+    details = [entry for entry in report.entries if entry.status in shown]
+    if details:
+        lines.append("")
+        for entry in details:
+            lines.append(_entry_line(entry))
+    lines.append("")
+    if report.cursor is None:
+        lines.append(f"{'Planned' if dry_run else 'Swept'} {len(report.repositories)} "
+                     f"repositor{'y' if len(report.repositories) == 1 else 'ies'}; {report.writes} "
+                     f"index{'' if report.writes == 1 else 'es'} written.")
+    else:
+        cursor = json.dumps(report.cursor.to_json(), separators=(",", ":"))
+        lines.append("Stopped at the time budget; resume with:")
+        lines.append(f"  {PROGRAM} reconcile --resume '{cursor}'")
+    return "\n".join(lines)
+
+
+def _entry_line(entry: SweepEntry) -> str:
+    name = entry.repository if entry.version is None else f"{entry.repository}:{entry.version}"
+    if entry.outcome is None:
+        return f"{'failed':<10} {name}  {entry.failure}"
+    return _outcome_line(entry.outcome).replace(
+        f"{entry.outcome.repository}:{entry.outcome.version}" if entry.outcome.version else name, name, 1)
+
+
+class TerminalProgress:
+    """A one-line progress bar per repository on a terminal; redrawn at most ten times a second."""
+
+    def __init__(self, stream: TextIO, width: int = 30) -> None:
+        self._stream = stream
+        self._width = width
+        self._repository: str | None = None
+        self._last_draw = 0.0
+
+    def __call__(self, progress: SweepProgress) -> None:
+        now = time.monotonic()
+        if progress.repository != self._repository:
+            self.finish()
+            self._repository = progress.repository
+        elif progress.done < progress.total and now - self._last_draw < 0.1:
+            return
+        self._last_draw = now
+        filled = self._width * progress.done // max(progress.total, 1)
+        bar = "#" * filled + "." * (self._width - filled)
+        self._stream.write(f"\r{progress.repository} [{bar}] {progress.done}/{progress.total} versions")
+        self._stream.flush()
+
+    def finish(self) -> None:
+        if self._repository is not None:
+            self._stream.write("\n")
+            self._stream.flush()
+            self._repository = None
+
+
+@contextlib.contextmanager
+def _progress(wanted: bool) -> Iterator[Callable[[SweepProgress], None] | None]:
+    if not wanted or not sys.stderr.isatty():
+        yield None
+        return
+    bar = TerminalProgress(sys.stderr)
+    try:
+        yield bar
+    finally:
+        bar.finish()
+
+
+# --------------------------------------------------------------------------------------------- invoke
+
+
+@dataclass
+class LocalLambdaContext:
+    """The context object a handler gets, with a real countdown so the reconcile time budget behaves as in AWS."""
+
+    function_name: str
+    timeout_seconds: float
+    invoked_function_arn: str = ""
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 256
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+    _started: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        # No account in the ARN: the handler then asks STS for the caller's own, the registry's account.
+        self.invoked_function_arn = self.invoked_function_arn or f"arn:aws:lambda:local::function:{self.function_name}"
+        self.log_group_name = self.log_group_name or f"/aws/lambda/{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.timeout_seconds - (time.monotonic() - self._started)) * 1000))
+
+
+def _is_reconcile_event(event: Any) -> bool:
+    return isinstance(event, dict) and ("reconcile" in event or event.get("detail-type") == "Scheduled Event")
+
+
+def run_invoke(args: argparse.Namespace) -> int:
+    try:
+        event = json.loads(Path(args.event).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise UsageError(f"cannot read the event {args.event}: {error}") from None
+    function = args.function
+    if function == "auto":
+        function = "reconcile" if _is_reconcile_event(event) else "assembler"
+    # The handlers read the standard AWS configuration from the environment, as in Lambda.
+    if args.profile:
+        os.environ["AWS_PROFILE"] = args.profile
+    if args.region:
+        os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = args.region
+    if args.architectures:
+        os.environ["REQUIRED_ARCHITECTURES"] = args.architectures
+    if args.index_format:
+        os.environ["INDEX_FORMAT"] = args.index_format
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")  # no X-Ray daemon here
+    timeout = args.timeout or (900.0 if function == "reconcile" else 60.0)
+    results = _invoke_reconcile(event, timeout) if function == "reconcile" else [_invoke_assembler(event, timeout)]
+    if args.json:
+        print(json.dumps(results if len(results) > 1 else results[0], separators=(",", ":")))
+    else:
+        for result in results:
+            _print_json(result)
+    statuses: list[str] = []
+    for result in results:
+        if "error" in result:
+            return EXIT_USAGE
+        totals = result.get("totals")
+        if isinstance(totals, dict):
+            statuses += [status for status, count in totals.items() if count]
+        else:
+            statuses.append(str(result.get("outcome")))
+    return _exit_code(statuses)
+
+
+@contextlib.contextmanager
+def _handler_output(module: ModuleType) -> Iterator[None]:
+    """As `sam local invoke` shows them: the handler's logs and metrics on stderr, leaving stdout to the result."""
+    stream_handler = module.logger.registered_handler
+    previous = stream_handler.setStream(sys.stderr) if isinstance(stream_handler, logging.StreamHandler) else None
+    try:
+        with contextlib.redirect_stdout(sys.stderr):  # Powertools prints metrics (EMF) with print()
+            yield
+    finally:
+        if previous is not None:
+            stream_handler.setStream(previous)
+
+
+def _invoke_assembler(event: Any, timeout: float) -> dict[str, Any]:
+    from . import handler
+
+    handler.configure(None)  # the function's own composition root, from this environment
+    try:
+        with _handler_output(handler):
+            result: dict[str, Any] = handler.lambda_handler(
+                event, LocalLambdaContext("ecr-multiarch-AssemblerFunction", timeout))
+    finally:
+        handler.configure(None)
+    return result
+
+
+def _invoke_reconcile(event: Any, timeout: float) -> list[dict[str, Any]]:
+    from . import reconcile_handler
+
+    reconcile_handler.configure(None)
+    continuations: list[dict[str, Any]] = []
+    services = reconcile_handler.services()
+    # Continuations run here, one after the other, instead of as asynchronous Lambda invocations.
+    services.invoke_async = lambda _arn, payload: continuations.append(payload)
+    results: list[dict[str, Any]] = []
+    try:
+        with _handler_output(reconcile_handler):
+            pending: list[Any] = [event]
+            while pending:
+                context = LocalLambdaContext("ecr-multiarch-ReconcileFunction", timeout)
+                results.append(reconcile_handler.lambda_handler(pending.pop(0), context))
+                pending.extend(continuations)
+                continuations.clear()
+    finally:
+        reconcile_handler.configure(None)
+    return results
+
+
+# --------------------------------------------------------------------------------------------- demo
+
+
+def _load_demo() -> ModuleType:
+    """devkit is development-only (not in the package, not in the layer): found in a source checkout."""
+    checkout = Path(__file__).resolve().parents[3]
+    for attempt in range(2):
+        try:
+            return importlib.import_module("devkit.demo")
+        except ModuleNotFoundError as error:
+            if error.name not in {"devkit", "devkit.demo"}:
+                raise UsageError(f"the demo needs the development extras ({error.name} is missing): "
+                                 "pip install -e '.[dev]' in a source checkout") from None
+            if attempt or not (checkout / "devkit" / "demo.py").is_file():
+                break
+            sys.path.insert(0, str(checkout))
+    raise UsageError("the demo lives in devkit/, which only a source checkout has: run `make demo` there")
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    demo = _load_demo()
+    code: int = demo.main(["--verbose"] if args.verbose else [])
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
