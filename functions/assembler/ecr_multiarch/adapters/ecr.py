@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from botocore.config import Config
@@ -85,70 +85,49 @@ class EcrRegistry:
 
     def get_manifests(self, repository: str, tags: Sequence[str]) -> dict[str, StoredManifest]:
         found: dict[str, StoredManifest] = {}
-        wanted = list(dict.fromkeys(tags))
-        for start in range(0, len(wanted), BATCH_GET_LIMIT):
-            chunk = wanted[start : start + BATCH_GET_LIMIT]
-            response = self._call(
-                "BatchGetImage",
-                repository,
-                lambda chunk=chunk: self._client.batch_get_image(
-                    repositoryName=repository,
-                    imageIds=[{"imageTag": tag} for tag in chunk],
-                    acceptedMediaTypes=list(media_types.ALL_MANIFESTS),
-                ),
-            )
-            asked = set(chunk)
-            for image in response.get("images", []):
-                manifest = _stored_manifest(image, asked)
+        for asked, images in self._batch_get(repository, [{"imageTag": tag} for tag in dict.fromkeys(tags)]):
+            for image in images:
+                manifest = _stored_manifest(image, {image_id["imageTag"] for image_id in asked})
                 if manifest is not None:
                     found[manifest.tag] = manifest
-            for failure in response.get("failures", []):
-                code = failure.get("failureCode", "")
-                if code not in _ABSENT_FAILURE_CODES:
-                    raise TransientError(
-                        f"BatchGetImage failed for {repository}:{failure.get('imageId', {}).get('imageTag')}: "
-                        f"{code} {failure.get('failureReason', '')}".strip()
-                    )
         return found
 
     def get_manifests_by_digest(self, repository: str, digests: Sequence[Digest]) -> dict[Digest, StoredManifest]:
         found: dict[Digest, StoredManifest] = {}
-        wanted = list(dict.fromkeys(digests))
-        for start in range(0, len(wanted), BATCH_GET_LIMIT):
-            chunk = wanted[start : start + BATCH_GET_LIMIT]
+        ids = [{"imageDigest": str(digest)} for digest in dict.fromkeys(digests)]
+        for asked, images in self._batch_get(repository, ids):
+            for image in images:
+                manifest = _manifest_by_digest(image, {Digest(image_id["imageDigest"]) for image_id in asked})
+                if manifest is not None:
+                    found[manifest.digest] = manifest
+        return found
+
+    def _batch_get(
+        self, repository: str, image_ids: list[dict[str, str]]
+    ) -> Iterator[tuple[list[dict[str, str]], list[dict[str, Any]]]]:
+        """BatchGetImage in chunks of 100 ids, every manifest type accepted: (ids asked, images returned) per chunk.
+
+        An id that is simply not there is left out of the images; any other per-id failure is raised."""
+        for start in range(0, len(image_ids), BATCH_GET_LIMIT):
+            chunk = image_ids[start : start + BATCH_GET_LIMIT]
             response = self._call(
                 "BatchGetImage",
                 repository,
                 lambda chunk=chunk: self._client.batch_get_image(
-                    repositoryName=repository,
-                    imageIds=[{"imageDigest": str(digest)} for digest in chunk],
-                    acceptedMediaTypes=list(media_types.ALL_MANIFESTS),
+                    repositoryName=repository, imageIds=chunk, acceptedMediaTypes=list(media_types.ALL_MANIFESTS)
                 ),
             )
-            asked = set(chunk)
-            for image in response.get("images", []):
-                manifest = _manifest_by_digest(image, asked)
-                if manifest is not None:
-                    found[manifest.digest] = manifest
             for failure in response.get("failures", []):
                 code = failure.get("failureCode", "")
                 if code not in _ABSENT_FAILURE_CODES:
                     raise TransientError(
-                        f"BatchGetImage failed for {repository}@{failure.get('imageId', {}).get('imageDigest')}: "
+                        f"BatchGetImage failed for {repository} {failure.get('imageId', {})}: "
                         f"{code} {failure.get('failureReason', '')}".strip()
                     )
-        return found
+            yield chunk, response.get("images", [])
 
     def list_tags(self, repository: str) -> list[str]:
-        def pages() -> list[Any]:
-            paginator = self._client.get_paginator("list_images")
-            return list(paginator.paginate(repositoryName=repository, filter={"tagStatus": "TAGGED"},
-                                           PaginationConfig={"PageSize": LIST_PAGE_SIZE}))
-
-        tags: list[str] = []
-        for page in self._call("ListImages", repository, pages):
-            tags.extend(image_id["imageTag"] for image_id in page.get("imageIds", []) if image_id.get("imageTag"))
-        return list(dict.fromkeys(tags))
+        return list(self.list_tag_digests(repository))
 
     def list_tag_digests(self, repository: str) -> dict[str, Digest]:
         """Every tag with the digest it points to (ListImages, tagged only, pages of 1,000): a sweep's listing."""
