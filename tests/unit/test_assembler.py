@@ -174,3 +174,31 @@ def test_two_children_for_one_platform_are_rejected() -> None:
     assert "1.0-arm and app:1.0-armv7" not in (outcome.reason or "")
     assert "app:1.0: 1.0-arm and 1.0-armv7 are both linux/arm/v7" in (outcome.reason or "")
     assert "PutImage" not in registry.calls
+
+
+def test_a_stale_write_is_corrected_by_the_writers_own_verify_read() -> None:
+    """Real ECR keeps a replaced child untagged, so a stale index can be written; its verify read must fix it."""
+    registry = MemoryRegistry()
+    registry.create_repository("golang")
+    registry.push("golang", "1.0-amd64", IMAGES["amd64"])
+    registry.push("golang", "1.0-arm64", IMAGES["arm64"])
+    arm64_v2 = make_image("arm64", variant="v8", revision="2")
+    reads = 0
+    real_get = registry.get_manifests
+
+    def get_then_repush(repository: str, tags: object) -> object:
+        nonlocal reads
+        reads += 1
+        manifests = real_get(repository, tags)  # type: ignore[arg-type]
+        if reads == 1:
+            registry.push("golang", "1.0-arm64", arm64_v2)  # lands after our read, before our write
+        return manifests
+
+    registry.get_manifests = get_then_repush  # type: ignore[method-assign]
+    outcome = assembler(registry).assemble("golang", "1.0")
+    assert outcome.kind is OutcomeKind.CREATED
+    assert outcome.writes == 2  # the stale index, then the corrected one
+    listed = [entry["digest"] for entry in json.loads(registry.tags["golang"]["1.0"].body)["manifests"]]
+    assert listed == [IMAGES["amd64"].digest, arm64_v2.digest]
+    assert outcome.digest == str(registry.tags["golang"]["1.0"].digest)
+    assert reads == 3  # first read, verify (finds it stale), verify (finds it current)
