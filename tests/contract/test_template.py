@@ -33,7 +33,8 @@ REPOSITORY_PARAMETER = "RepositoryNames"
 # Every arch suffix the tag grammar knows; the rule must route all of them.
 KNOWN_SUFFIXES = ("amd64", "arm64", "armv7", "armv6", "386", "ppc64le", "s390x", "riscv64")
 # ListTagsForResource: per-repository policy read from the repository's own ecr-multiarch:* tags.
-ALLOWED_ACTIONS = {"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:PutImage", "ecr:ListTagsForResource"}
+ALLOWED_ACTIONS = {"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:PutImage", "ecr:ListTagsForResource",
+                   "ecr:ListImages"}  # the last two: repository policy tags; alias tags
 
 # Variables the Lambda service itself sets in every execution environment; the
 # settings module may read them without the template declaring them.

@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from .domain import media_types
+from .domain.aliases import alias_of, aliases_to_move, parse_version
 from .domain.arch_index import UNKNOWN_PLATFORM, ArchSelection, select_for_platform
 from .domain.digest import Digest
 from .domain.index import ChildDescriptor, ImageIndex, build_index, listed_platforms
@@ -221,11 +222,42 @@ class Assembler:
                 if settings.required_architectures != self._settings.required_architectures:
                     prefetched = None
                 # The same registry, blobs and config cache, under this repository's settings.
-                return Assembler(self._registry, self._blobs, settings, self._platforms)._assemble(
+                outcome = Assembler(self._registry, self._blobs, settings, self._platforms)._assemble(
                     repository, version, prefetched, verify)
-            return self._assemble(repository, version, prefetched, verify)
+            else:
+                outcome = self._assemble(repository, version, prefetched, verify)
+            return self._move_aliases(repository, outcome, settings)
         except PermanentError as error:
             return Outcome(OutcomeKind.REJECTED, repository, version, reason=str(error))
+
+    def _move_aliases(self, repository: str, outcome: Outcome, settings: Settings) -> Outcome:
+        """Point the opted-in alias tags at this version's index when it is the highest of their group.
+
+        Also on ``unchanged``: a retried event (an alias write failed transiently) must finish the job. One
+        BatchGetImage tells whether every alias already holds the index; only if not is the repository listed.
+        """
+        index = outcome.index
+        parsed = parse_version(outcome.version or "")
+        if (not settings.alias_kinds or settings.dry_run or index is None or parsed is None
+                or outcome.kind not in (OutcomeKind.CREATED, OutcomeKind.UPDATED, OutcomeKind.UNCHANGED)):
+            return outcome
+        wanted = [alias_of(parsed, kind) for kind in settings.alias_kinds]
+        held = self._registry.get_manifests(repository, wanted)
+        if all(alias in held and held[alias].digest == index.digest for alias in wanted):
+            return replace(outcome, aliases=tuple(wanted))
+        movable = aliases_to_move(parsed, settings.alias_kinds, self._registry.list_tags(repository))
+        moved = []
+        for alias in movable:
+            if alias in held and held[alias].media_type not in media_types.INDEXES:
+                logger.warning("alias tag holds a single-arch image; left untouched",
+                               extra={"repository": repository, "alias": alias})
+                continue
+            if held.get(alias) is None or held[alias].digest != index.digest:
+                self._registry.put_index(repository, alias, index)
+                logger.info("alias moved", extra={"repository": repository, "alias": alias,
+                                                  "version": outcome.version, "digest": str(index.digest)})
+            moved.append(alias)
+        return replace(outcome, aliases=tuple(moved))
 
     def _assemble(
         self, repository: str, version: str, prefetched: Mapping[str, StoredManifest] | None, verify: bool = True

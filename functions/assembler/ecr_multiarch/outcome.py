@@ -29,6 +29,7 @@ class Outcome:
     reason: str | None = None
     index: ImageIndex | None = field(default=None, compare=False, repr=False)
     writes: int = 0
+    aliases: tuple[str, ...] = ()  # alias tags that hold this index after the assembly (ALIAS_TAGS)
 
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = {"outcome": self.kind.value}
@@ -44,4 +45,6 @@ class Outcome:
             document["missing"] = list(self.missing)
         if self.index is not None:
             document["mediaType"] = self.index.media_type
+        if self.aliases:
+            document["aliases"] = list(self.aliases)
         return document

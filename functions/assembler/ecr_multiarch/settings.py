@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from .domain.aliases import ALIAS_KINDS
 from .domain.index import IndexFormat
 from .domain.platform import ExpectedPlatform, normalize
 from .domain.tags import DEFAULT_SUFFIXES
@@ -19,7 +20,7 @@ _PLATFORM_PART = re.compile(r"[a-z0-9_.]+")
 # Every variable Settings reads; template.yaml must set each (a contract test holds it to that).
 ENVIRONMENT_VARIABLES: tuple[str, ...] = (
     "REQUIRED_ARCHITECTURES", "INDEX_FORMAT", "DRY_RUN", "KEEP_ATTESTATIONS", "ARCH_SUFFIXES_EXTRA",
-    "REPOSITORY_TAGS_TTL_SECONDS", "INDEX_ANNOTATIONS",
+    "REPOSITORY_TAGS_TTL_SECONDS", "INDEX_ANNOTATIONS", "ALIAS_TAGS",
 )
 
 _TRUE = {"true", "1", "yes"}
@@ -42,6 +43,8 @@ class Settings:
     index_annotations: tuple[tuple[str, str], ...] = ()
     # How long a warm container trusts a repository's ecr-multiarch:* tags before reading them again.
     repository_tags_ttl: float = 300.0
+    # Opt-in alias tags moved forward to the highest version's index: any of "minor", "major", "latest".
+    alias_kinds: tuple[str, ...] = ()
     # Every suffix the tag grammar knows, and the platform each promises: DEFAULT_SUFFIXES plus ARCH_SUFFIXES_EXTRA.
     suffixes: Mapping[str, ExpectedPlatform] = field(
         default_factory=lambda: MappingProxyType(dict(DEFAULT_SUFFIXES)), hash=False
@@ -63,7 +66,17 @@ class Settings:
             index_annotations=parse_annotations(environ.get("INDEX_ANNOTATIONS", "")),
             repository_tags_ttl=parse_seconds("REPOSITORY_TAGS_TTL_SECONDS",
                                               environ.get("REPOSITORY_TAGS_TTL_SECONDS", "300")),
+            alias_kinds=parse_alias_kinds(environ.get("ALIAS_TAGS", "")),
         )
+
+
+def parse_alias_kinds(raw: str) -> tuple[str, ...]:
+    """``ALIAS_TAGS``: comma-separated alias kinds (``minor,major,latest``); empty turns aliases off."""
+    kinds = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+    unknown = [kind for kind in kinds if kind not in ALIAS_KINDS]
+    if unknown:
+        raise SettingsError(f"ALIAS_TAGS has unknown kinds {unknown}; use any of {', '.join(ALIAS_KINDS)}")
+    return kinds
 
 
 def parse_suffixes(raw: str) -> Mapping[str, ExpectedPlatform]:
