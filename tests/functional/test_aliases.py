@@ -65,3 +65,13 @@ def test_an_alias_lost_to_a_failed_write_is_written_by_the_retry(ecr: FakeEcr, i
     again = invoke(event)
     assert again["outcome"] == "unchanged" and again["aliases"] == ["3.1", "latest"]
     assert digest_at(ecr, "latest") == again["digest"]
+
+
+def test_an_immutable_alias_is_reported_and_the_index_outcome_stands(ecr: FakeEcr, invoke: Invoke) -> None:
+    ecr.client.put_image_tag_mutability(repositoryName="golang", imageTagMutability="IMMUTABLE")
+    first = invoke(push_version(ecr, "4.0.0"))
+    assert first["aliases"] == ["4.0", "latest"]  # new tags may be written once
+    newer = invoke(push_version(ecr, "4.0.1"))
+    assert newer["outcome"] == "created"  # the index is there; the immutable aliases could not move
+    assert "aliases" not in newer
+    assert digest_at(ecr, "latest") == first["digest"]

@@ -253,7 +253,14 @@ class Assembler:
                                extra={"repository": repository, "alias": alias})
                 continue
             if held.get(alias) is None or held[alias].digest != index.digest:
-                self._registry.put_index(repository, alias, index)
+                try:
+                    self._registry.put_index(repository, alias, index)
+                except PermanentError as error:
+                    # The index itself is written and verified; an alias ECR refuses (an immutable tag) must not
+                    # turn that into a rejection. Reported, and the alias is left as it is.
+                    logger.warning("alias not moved", extra={"repository": repository, "alias": alias,
+                                                             "error": str(error)})
+                    continue
                 logger.info("alias moved", extra={"repository": repository, "alias": alias,
                                                   "version": outcome.version, "digest": str(index.digest)})
             moved.append(alias)
