@@ -14,7 +14,7 @@ from typing import Any
 
 from . import media_types
 from .digest import Digest, InvalidDigestError
-from .manifest import InvalidManifestError, parse_json_object
+from .manifest import InvalidManifestError, parse_stored_document
 from .platform import ExpectedPlatform, InvalidConfigError, Platform, platform_from_config
 
 UNKNOWN_PLATFORM = Platform(os="unknown", architecture="unknown")
@@ -79,12 +79,7 @@ def index_entries(body: bytes, media_type: str) -> tuple[IndexEntry, ...]:
     """Every descriptor of an index stored as ``media_type``."""
     if media_type not in media_types.INDEXES:
         raise InvalidManifestError(f"has media type {media_type!r}, not an index")
-    document = parse_json_object(body, "index")
-    if document.get("schemaVersion") != 2:
-        raise InvalidManifestError("index schemaVersion is not 2")
-    declared = document.get("mediaType")
-    if declared is not None and declared != media_type:
-        raise InvalidManifestError(f"index declares mediaType {declared!r} but is stored as {media_type!r}")
+    document = parse_stored_document(body, media_type, "index")
     manifests = document.get("manifests")
     if not isinstance(manifests, list):
         raise InvalidManifestError("index has no manifests list")

@@ -34,18 +34,24 @@ def parse_json_object(body: bytes, what: str) -> dict[str, Any]:
     return document
 
 
+def parse_stored_document(body: bytes, media_type: str, what: str) -> dict[str, Any]:
+    """A schema-2 manifest or index as a JSON object, whose declared mediaType (optional) is the stored one."""
+    document = parse_json_object(body, what)
+    if document.get("schemaVersion") != 2:
+        raise InvalidManifestError(f"{what} schemaVersion is not 2")
+    declared = document.get("mediaType")
+    if declared is not None and declared != media_type:
+        raise InvalidManifestError(f"{what} declares mediaType {declared!r} but is stored as {media_type!r}")
+    return document
+
+
 def config_reference(body: bytes, media_type: str) -> ConfigReference:
     """The config descriptor of an image manifest whose stored media type is ``media_type``."""
     if media_type in media_types.INDEXES:
         raise InvalidManifestError(f"is itself an image index ({media_type}), not an image manifest")
     if media_type not in media_types.IMAGE_MANIFESTS:
         raise InvalidManifestError(f"has unsupported media type {media_type!r}")
-    document = parse_json_object(body, "manifest")
-    if document.get("schemaVersion") != 2:
-        raise InvalidManifestError("manifest schemaVersion is not 2")
-    declared = document.get("mediaType")
-    if declared is not None and declared != media_type:
-        raise InvalidManifestError(f"manifest declares mediaType {declared!r} but is stored as {media_type!r}")
+    document = parse_stored_document(body, media_type, "manifest")
     config = document.get("config")
     if not isinstance(config, dict):
         raise InvalidManifestError("manifest has no config descriptor")
