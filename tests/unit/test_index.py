@@ -60,8 +60,11 @@ ANNOTATED = ChildDescriptor(media_types.DOCKER_MANIFEST, 529, Digest("sha256:" +
         ([AMD64, ARM64], IndexFormat.AUTO, (("org.opencontainers.image.vendor", "ACME"),), media_types.OCI_INDEX,
          "index annotations"),
         ([AMD64, ARM64], IndexFormat.OCI, (), media_types.OCI_INDEX, "INDEX_FORMAT=oci"),
-        ([AMD64, OCI_ARM64, ATTESTATION], IndexFormat.DOCKER, (), media_types.DOCKER_MANIFEST_LIST,
+        ([AMD64, ARM64, ATTESTATION], IndexFormat.DOCKER, (), media_types.DOCKER_MANIFEST_LIST,
          "INDEX_FORMAT=docker"),
+        # issue 9 item 10: a Docker list never holds an OCI manifest; an OCI index instead, the reason says why.
+        ([AMD64, OCI_ARM64, ATTESTATION], IndexFormat.DOCKER, (), media_types.OCI_INDEX,
+         "INDEX_FORMAT=docker, but child sha256:cccc"),
     ],
 )
 def test_format_decision_table(children: list[ChildDescriptor], requested: IndexFormat,
@@ -86,6 +89,15 @@ def test_a_forced_docker_list_leaves_attestations_and_annotations_out() -> None:
     assert "1 attestation(s) left out" in index.format_reason
 
 
+def test_a_forced_docker_list_over_an_oci_image_is_an_oci_index_keeping_its_attestation() -> None:
+    index = build_index([AMD64, OCI_ARM64, ATTESTATION], IndexFormat.DOCKER)
+    document = json.loads(index.body)
+    assert document["mediaType"] == media_types.OCI_INDEX
+    assert [m["digest"] for m in document["manifests"]] == [str(AMD64.digest), str(OCI_ARM64.digest),
+                                                           str(ATTESTATION.digest)]
+    assert "a Docker manifest list cannot hold OCI manifests" in index.format_reason
+
+
 def test_index_annotations_are_sorted_and_only_on_oci() -> None:
     notes = (("org.opencontainers.image.vendor", "ACME"), ("org.opencontainers.image.authors", "platform"))
     oci = json.loads(build_index([AMD64], IndexFormat.AUTO, notes).body)
@@ -100,7 +112,7 @@ def test_index_annotations_are_sorted_and_only_on_oci() -> None:
         ([AMD64, OCI_ARM64], IndexFormat.AUTO, media_types.OCI_INDEX),
         ([OCI_ARM64], IndexFormat.AUTO, media_types.OCI_INDEX),
         ([AMD64, ARM64], IndexFormat.OCI, media_types.OCI_INDEX),
-        ([AMD64, OCI_ARM64], IndexFormat.DOCKER, media_types.DOCKER_MANIFEST_LIST),
+        ([AMD64, OCI_ARM64], IndexFormat.DOCKER, media_types.OCI_INDEX),
     ],
 )
 def test_format_decision(children: list[ChildDescriptor], requested: IndexFormat, media_type: str) -> None:

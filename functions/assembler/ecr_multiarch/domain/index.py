@@ -92,10 +92,19 @@ def choose_media_type(
 ) -> tuple[str, str]:
     """The index media type for these children, and why (logged, so an operator can see the decision).
 
+    docker: a Docker manifest list, unless an image child is OCI (then an OCI index, and the reason says why).
     auto: a Docker manifest list only when every child is a Docker v2 manifest and nothing needs an OCI-only
     field (descriptor annotations such as BuildKit's attestation link, index annotations); otherwise an OCI index.
     """
     if requested is IndexFormat.DOCKER:
+        # A Docker list may only name Docker manifests (attestations are left out of it, see build_index): over an
+        # OCI image manifest it would be a document no client should trust, so an OCI index it is, as buildx does.
+        oci_images = [child for child in children
+                      if not child.is_attestation and child.media_type != media_types.DOCKER_MANIFEST]
+        if oci_images:
+            return media_types.OCI_INDEX, (f"INDEX_FORMAT=docker, but child {oci_images[0].digest} is "
+                                           f"{oci_images[0].media_type}; a Docker manifest list cannot hold OCI "
+                                           "manifests, so an OCI index is written")
         return media_types.DOCKER_MANIFEST_LIST, "INDEX_FORMAT=docker"
     if requested is IndexFormat.OCI:
         return media_types.OCI_INDEX, "INDEX_FORMAT=oci"
