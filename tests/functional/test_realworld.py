@@ -230,7 +230,12 @@ def test_a_repository_tag_changes_the_architecture_set(ecr: FakeEcr, invoke_with
     tag_repository(ecr, architectures="amd64 arm64")  # spaces work too
     skipped = invoke_with_policy(push(ecr, "armv7", make_image("arm", variant="v7", revision="2")))
     assert skipped["outcome"] == "skipped" and "'armv7' is not one of the required" in skipped["reason"]
-    updated = invoke_with_policy(push(ecr, "arm64", make_image("arm64", variant="v8", revision="2")))
+    # Narrowing the set never drops a platform the version tag serves by itself (issue 9: the no-drop rule) ...
+    kept = invoke_with_policy(push(ecr, "arm64", make_image("arm64", variant="v8", revision="2")))
+    assert kept["outcome"] == "rejected" and "serving linux/arm/v7, which the new index would drop" in kept["reason"]
+    assert len(stored_index(ecr)["manifests"]) == 3
+    tag_repository(ecr, replace="always")  # ... the operator's override lets it
+    updated = invoke_with_policy(push(ecr, "arm64", make_image("arm64", variant="v8", revision="3")))
     assert updated["outcome"] == "updated" and len(stored_index(ecr)["manifests"]) == 2
 
 

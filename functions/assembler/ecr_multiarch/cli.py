@@ -133,6 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
         f"  {PROGRAM} assemble golang:1.19.2-alpine\n  {PROGRAM} assemble golang:1.19.2-alpine --json\n",
     )
     assemble.add_argument("reference", metavar="REPOSITORY:VERSION", help="the multi-arch tag to write")
+    assemble.add_argument("--force", action="store_true",
+                          help="replace the index at the tag even when the new one drops platforms it serves")
     assemble.set_defaults(run=run_assemble)
 
     reconcile = command(
@@ -396,7 +398,7 @@ def run_assemble(args: argparse.Namespace) -> int:
     settings = _settings(args)
     repository, version = parse_reference(args.reference, settings.required_architectures)
     registry = _registry(args)
-    outcome = _assembler(registry, settings).assemble(repository, version)
+    outcome = _assembler(registry, settings).assemble(repository, version, force=args.force)
     if args.json:
         _print_json(outcome.to_json())
     else:

@@ -67,7 +67,8 @@ def handle(event: Any, assembler: Assembler) -> Outcome:
         pushed_digest=str(classified.digest),
         event_id=event.get("id"),  # optional: a missing id must not turn a good push into a crash
     )
-    return assembler.assemble(classified.repository, classified.version, pushed_suffix=classified.arch_tag.suffix)
+    return assembler.assemble(classified.repository, classified.version, pushed_suffix=classified.arch_tag.suffix,
+                              pushed_digest=classified.digest)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -45,6 +45,9 @@ class Settings:
     repository_tags_ttl: float = 300.0
     # Opt-in alias tags moved forward to the highest version's index: any of "minor", "major", "latest".
     alias_kinds: tuple[str, ...] = ()
+    # Let a new index replace one that serves platforms it would drop (repository tag ecr-multiarch:replace=always,
+    # or `ecr-multiarch assemble --force`); never read from the environment: it is not an account-wide switch.
+    replace_always: bool = False
     # Every suffix the tag grammar knows, and the platform each promises: DEFAULT_SUFFIXES plus ARCH_SUFFIXES_EXTRA.
     suffixes: Mapping[str, ExpectedPlatform] = field(
         default_factory=lambda: MappingProxyType(dict(DEFAULT_SUFFIXES)), hash=False

@@ -59,3 +59,11 @@ def aliases_to_move(version: Version, kinds: Iterable[str], version_tags: Iterab
         if all(other.key <= version.key for other in group):
             moved.append(alias)
     return moved
+
+
+def versions_among(aliases: Iterable[str], tags: Iterable[str], suffixes: Iterable[str]) -> set[str]:
+    """The aliases that are versions in their own right: some ``<alias>-<suffix>`` arch tag exists (``latest-amd64``
+    makes ``latest`` a version, assembled from its arch tags). Such a tag is never moved as an alias."""
+    present = set(tags)
+    known = tuple(suffixes)
+    return {alias for alias in aliases if any(f"{alias}-{suffix}" in present for suffix in known)}

@@ -3,7 +3,9 @@
 - ``ecr-multiarch:architectures``: suffixes joined by ``+`` (``amd64+arm64+armv7``): this repository's
   REQUIRED_ARCHITECTURES;
 - ``ecr-multiarch:index-format``: ``auto``, ``docker`` or ``oci``: this repository's INDEX_FORMAT;
-- ``ecr-multiarch:enabled``: ``false`` opts the repository out: every event is ``skipped``.
+- ``ecr-multiarch:enabled``: ``false`` opts the repository out: every event is ``skipped``;
+- ``ecr-multiarch:replace``: ``always`` lets a new index replace one that serves platforms it would drop (the
+  default, ``safe``, leaves such an index untouched and answers ``rejected``).
 
 AWS tag values cannot hold commas; they allow letters, digits, spaces and ``_ . : / = + - @``. ``+`` is the
 separator (spaces are accepted too, but the console trims and people misread them).
@@ -22,7 +24,9 @@ TAG_PREFIX = "ecr-multiarch:"
 ARCHITECTURES_TAG = TAG_PREFIX + "architectures"
 INDEX_FORMAT_TAG = TAG_PREFIX + "index-format"
 ENABLED_TAG = TAG_PREFIX + "enabled"
-KNOWN_TAGS = frozenset({ARCHITECTURES_TAG, INDEX_FORMAT_TAG, ENABLED_TAG})
+REPLACE_TAG = TAG_PREFIX + "replace"
+KNOWN_TAGS = frozenset({ARCHITECTURES_TAG, INDEX_FORMAT_TAG, ENABLED_TAG, REPLACE_TAG})
+REPLACE_VALUES = ("safe", "always")
 
 
 class PolicyError(ValueError):
@@ -36,6 +40,7 @@ class RepositoryPolicy:
     enabled: bool = True
     architectures: tuple[str, ...] | None = None
     index_format: IndexFormat | None = None
+    replace_always: bool = False
 
 
 def parse_policy(tags: Mapping[str, str], suffixes: Mapping[str, ExpectedPlatform]) -> RepositoryPolicy:
@@ -69,4 +74,12 @@ def parse_policy(tags: Mapping[str, str], suffixes: Mapping[str, ExpectedPlatfor
         except ValueError:
             raise PolicyError(f"repository tag {INDEX_FORMAT_TAG} is {tags[INDEX_FORMAT_TAG]!r}; "
                               "use auto, docker or oci") from None
-    return RepositoryPolicy(enabled=enabled, architectures=architectures, index_format=index_format)
+    replace_always = False
+    if REPLACE_TAG in tags:
+        value = tags[REPLACE_TAG].strip().lower()
+        if value not in REPLACE_VALUES:
+            raise PolicyError(f"repository tag {REPLACE_TAG} is {tags[REPLACE_TAG]!r}; use "
+                              f"{' or '.join(REPLACE_VALUES)}")
+        replace_always = value == "always"
+    return RepositoryPolicy(enabled=enabled, architectures=architectures, index_format=index_format,
+                            replace_always=replace_always)
