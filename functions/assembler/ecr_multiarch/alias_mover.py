@@ -102,7 +102,7 @@ class AliasMover:
                            extra={"repository": repository, "alias": alias})
         for alias in sorted(holding - ours):
             # We moved it, then a higher version (or the alias's own arch tags) appeared: that version's own
-            # assembly (its event, or the sweep) moves it on; we do not claim it.
+            # assembly (its event, or the sweep) moves it on.
             logger.warning("alias holds this index but a higher version now exists",
                            extra={"repository": repository, "alias": alias})
-        return tuple(alias for alias in wanted if alias in holding and alias in ours)
+        return tuple(alias for alias in wanted if alias in holding)  # what holds this index, as Outcome says
