@@ -18,7 +18,7 @@ def test_an_event_whose_tag_is_not_readable_yet_is_retried(ecr: FakeEcr, invoke:
     ecr.push("golang", "1.0-amd64", AMD64)
     ecr.calls.clear()
     event = load_event("push-arm64.json", image_digest=ARM64.digest, image_tag="1.0-arm64")  # not readable yet
-    with pytest.raises(PushedTagNotVisibleError, match="golang:1.0-arm64 was pushed but BatchGetImage does not"):
+    with pytest.raises(PushedTagNotVisibleError, match=r"golang:1\.0-arm64 was pushed but BatchGetImage does not"):
         invoke(event)
     assert issubclass(PushedTagNotVisibleError, TransientError)  # what Lambda retries (and dead-letters at last)
     assert ecr.operations() == ["batch_get_image"]  # one read, nothing written
