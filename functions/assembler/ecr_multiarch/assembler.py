@@ -13,8 +13,10 @@ The event path (handler), the sweep (reconcile) and the CLI all come in through 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from .alias_mover import AliasMover
 from .children import ChildReader, ChildRejectedError, PlatformCache
@@ -120,7 +122,10 @@ class Assembler:
         ``force``: replace an index even when the new one drops platforms it serves (``assemble --force``).
         """
         try:
-            settings = self.settings_for(repository)
+            if prefetched is None and self._repositories.needs_read(repository):
+                settings, prefetched = self._settings_and_first_read(repository, version)
+            else:
+                settings = self.settings_for(repository)
             if settings is None:
                 return Outcome(OutcomeKind.SKIPPED, repository, version,
                                reason=f"repository opted out (repository tag {ENABLED_TAG}=false)")
@@ -140,6 +145,32 @@ class Assembler:
             return self._aliases.move(repository, outcome, settings, may_drop=job.may_drop)
         except PermanentError as error:
             return Outcome(OutcomeKind.REJECTED, repository, version, reason=str(error))
+
+    def _settings_and_first_read(
+        self, repository: str, version: str
+    ) -> tuple[Settings | None, Mapping[str, StoredManifest] | None]:
+        """The repository's policy read (ListTagsForResource) and the first BatchGetImage, issued together so the
+        policy is not on the critical path. The read assumes the function's architecture set; when the repository
+        has its own, it is dropped (``assemble`` reads again). A read error counts only if the read is used."""
+        outcome: dict[str, Any] = {}
+
+        def first_read() -> None:
+            try:
+                outcome["read"] = self._registry.get_manifests(repository, self.version_tags(version))
+            except Exception as error:  # handed to the calling thread, raised there if the read is used
+                outcome["error"] = error
+
+        reader = threading.Thread(target=first_read, name="first-read", daemon=True)
+        reader.start()
+        try:
+            settings = self.settings_for(repository)
+        finally:
+            reader.join()
+        if settings is None or settings.required_architectures != self.settings.required_architectures:
+            return settings, None
+        if "error" in outcome:
+            raise outcome["error"]
+        return settings, outcome["read"]
 
     def _plan(self, job: _Job, prefetched: Mapping[str, StoredManifest] | None) -> Decision:
         """One read (fresh unless prefetched), and what it calls for."""

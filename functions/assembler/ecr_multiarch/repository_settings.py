@@ -47,6 +47,10 @@ class RepositorySettings:
     def base(self) -> Settings:
         return self._base
 
+    def needs_read(self, repository: str) -> bool:
+        """Whether ``for_repository`` would call ListTagsForResource (no cached policy)."""
+        return self._tags is not None and self._cache.get(repository) is None
+
     def for_repository(self, repository: str) -> Settings | None:
         """The settings for ``repository``; None when it opted out.
 
