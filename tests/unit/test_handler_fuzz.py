@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from devkit.images import make_image
 from devkit.memory_registry import MemoryRegistry
-from ecr_multiarch.assembler import Assembler
+from ecr_multiarch.assembler import Assembler, PushedTagNotVisibleError
 from ecr_multiarch.handler import handle
 from ecr_multiarch.outcome import OutcomeKind
 from ecr_multiarch.settings import Settings
@@ -38,6 +38,11 @@ def test_handle_never_raises_and_never_writes_on_odd_events(
         detail = {key: value for key, value in BASE["detail"].items() if key not in dropped_detail}
         detail.update(replaced)
         event["detail"] = detail
-    outcome = handle(event, Assembler(registry, registry, Settings()))
-    assert outcome.kind in {OutcomeKind.SKIPPED, OutcomeKind.WAITING, OutcomeKind.REJECTED}
+    try:
+        outcome = handle(event, Assembler(registry, registry, Settings()))
+    except PushedTagNotVisibleError as error:
+        # The one designed raise (issue 9 item 7): a pushed arch tag the read does not show is retried.
+        assert "golang:1.0-amd64 was pushed" in str(error)
+    else:
+        assert outcome.kind in {OutcomeKind.SKIPPED, OutcomeKind.WAITING, OutcomeKind.REJECTED}
     assert "PutImage" not in registry.calls

@@ -12,7 +12,7 @@ from ecr_multiarch.assembler import Assembler
 from ecr_multiarch.outcome import OutcomeKind
 from ecr_multiarch.settings import Settings
 
-LATENCY = 0.05
+LATENCY = 0.25  # far above thread start-up skew on a loaded machine, so overlaps are unambiguous
 
 
 class SlowRegistry:
