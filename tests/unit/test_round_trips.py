@@ -77,3 +77,20 @@ def test_a_repository_with_its_own_architectures_reads_again() -> None:
         "golang", "1.0", pushed_suffix="amd64")
     assert outcome.kind is OutcomeKind.CREATED and outcome.index is not None and len(outcome.index.manifests) == 1
     assert rounds(slow.intervals)[:2] == [["get_manifests", "repository_tags"], ["get_manifests"]]
+
+
+def test_warm_round_trips_with_configs_cached_and_for_a_known_answer() -> None:
+    registry = repository()
+    slow = SlowRegistry(registry)
+    service = Assembler(slow, slow, Settings(), repository_tags=slow)  # type: ignore[arg-type]
+    assert service.assemble("golang", "1.0", pushed_suffix="arm64").kind is OutcomeKind.CREATED  # warms the caches
+    registry.push("golang", "1.1-amd64", make_image("amd64"))
+    registry.push("golang", "1.1-arm64", make_image("arm64", variant="v8"))
+    cases = [("1.1", OutcomeKind.CREATED, [["get_manifests"], ["put_index"], ["get_manifests"]]),
+             ("1.1", OutcomeKind.UNCHANGED, [["get_manifests"]]),
+             ("1.2", OutcomeKind.WAITING, [["get_manifests"]])]
+    registry.push("golang", "1.2-arm64", make_image("arm64", variant="v8"))
+    for version, kind, expected in cases:
+        slow.intervals.clear()
+        assert service.assemble("golang", version, pushed_suffix="arm64").kind is kind
+        assert rounds(slow.intervals) == expected
