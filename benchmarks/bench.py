@@ -394,6 +394,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"ecr-multiarch benchmark  (host {os.uname().machine}, {os.cpu_count()} CPUs, load average {load}; "
           f"python3.13 {python313})")
     from benchmarks.cold_start import report_cold_start
+    from benchmarks.round_trips import report_round_trips
     from devkit.fake_ecr import FakeEcr
 
     sections = {int(number) for number in args.sections.split(",")}
@@ -406,6 +407,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             report_memory_and_cpu(ecr, built, python313, args.events)
         if 5 in sections:
             report_cold_start(ecr, built, python313, args.cold_start_runs)
+        if 6 in sections:
+            report_round_trips(ecr)
     if 4 in sections:
         report_zips(built)
 
