@@ -3,8 +3,10 @@ fixed latency, as they do in AWS (tens of milliseconds each), whatever the CPU.
 
 The real handler runs in this process against the in-memory ECR, on a container composed as the handler's own
 composition root composes it, with two additions that add ``latency`` to each remote call and record when it ran:
-a botocore event hook on the ECR client (``before-call`` notes the start, ``after-call`` sleeps, then notes the end)
-and a wrapper around the blob reader (sleeps, then reads). The figure is the critical path: the longest chain of
+a botocore event hook on the ECR client (``before-call`` notes the start and sleeps, ``after-call`` notes the end)
+and a wrapper around the blob reader (sleeps, then reads). The latency comes first, so calls issued together
+overlap even when the in-memory ECR's own CPU time, serialised by the GIL, is longer than the latency.
+The figure is the critical path: the longest chain of
 calls each of which started after the previous one ended. Calls that overlap (config URLs and GETs issued in
 parallel) count once. Wall time over the latency is printed beside it as a cross-check.
 """
@@ -56,9 +58,9 @@ def add_latency(client: Any, timeline: Timeline, latency: float) -> None:
 
     def started(context: dict[str, Any], **_: Any) -> None:
         context["bench_started"] = time.perf_counter()
+        time.sleep(latency)
 
     def ended(model: Any, context: dict[str, Any], **_: Any) -> None:
-        time.sleep(latency)
         timeline.record(model.name, context["bench_started"])
 
     client.meta.events.register_first("before-call.ecr", started)
