@@ -57,9 +57,10 @@ class Context:
 
 _EPILOGUE = r'''
 cpu = time.process_time()
-modules = sorted(name for name in sys.modules if name.split(".")[0] in ("requests", "aws_xray_sdk"))
+notable = ("requests", "aws_xray_sdk", "boto3", "s3transfer", "asyncio")
+modules = sorted(name for name in sys.modules if name in notable)
 with open(sys.argv[2], "w", encoding="utf-8") as stream:
-    json.dump({"cpu": cpu, "outcome": outcome, "modules": [m for m in modules if "." not in m]}, stream)
+    json.dump({"cpu": cpu, "outcome": outcome, "modules": modules}, stream)
 '''
 
 FUNCTION_WORKER = _PROLOGUE + r'''
@@ -218,5 +219,5 @@ def report_cold_start(ecr: FakeEcr, built: BuiltArtifacts, python313: str, runs:
                   f"<= {GOAL_RATIO}x {verdict}{better}")
             details.append(f"  {scenario.expected:<9} ECR calls: function {_short(function_calls)}, floor "
                            f"{_short(floor_calls)}; imported before the outcome: "
-                           f"{', '.join(function_runs[0].modules) or 'neither requests nor aws_xray_sdk'}")
+                           f"{', '.join(function_runs[0].modules) or 'none of requests, boto3, asyncio, aws_xray_sdk'}")
     print("\n".join(details))
