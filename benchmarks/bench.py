@@ -308,7 +308,7 @@ def report_memory_and_cpu(ecr: FakeEcr, built: BuiltArtifacts, python313: str, e
         print(f"  after importing the handler:              peak RSS {mib(rss['peak_after_import_kib'])}")
         print(f"  after one full assembly ({outcome}, 2 archs): peak RSS {mib(rss['peak_kib'])}  "
               f"(goal <= 80 MB) {verdict}")
-        print("  (X-Ray active, as deployed; the first event also builds the boto3 client and the requests session)")
+        print("  (X-Ray active, as deployed; the first event also builds the ECR client and the blob reader)")
 
         for tracing_label, tracing in (("X-Ray active", True), ("tracing disabled", False)):
             groups = cpu_groups(ecr, "cpu-xray" if tracing else "cpu-off", events_per_group, untagged)
@@ -323,7 +323,7 @@ def report_memory_and_cpu(ecr: FakeEcr, built: BuiltArtifacts, python313: str, e
 
 
 CPU_LABELS = {
-    "first": "first event (full assembly + lazy boto3 client and requests session)",
+    "first": "first event (full assembly + the lazily built ECR client and blob reader)",
     "full": "full assembly, warm container (new index, configs not cached)",
     "duplicate": "duplicate event (index current, configs cached)",
     "skipped": "skipped event (untagged push)",
