@@ -12,6 +12,8 @@ A benchmark, not a test: it prints figures and the issue's goals next to them (P
    their own that reaches the in-memory ECR over HTTP on 127.0.0.1 (a moto server run by this process; config blobs
    served on 127.0.0.1 too), through the handler's own composition root. moto's memory and CPU are not counted.
 4. Sizes of the built function and layer zips (deflate), as `sam build` left them in .aws-sam/build.
+5. Cold start to the first outcome, as deployed, against the botocore-only floor (benchmarks/cold_start.py).
+6. Round trips on the critical path with a fixed latency per remote call (benchmarks/round_trips.py).
 """
 
 from __future__ import annotations
@@ -405,12 +407,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             report_imports(built, python313, args.import_runs)
         if 3 in sections:
             report_memory_and_cpu(ecr, built, python313, args.events)
+        if 4 in sections:
+            report_zips(built)
         if 5 in sections:
             report_cold_start(ecr, built, python313, args.cold_start_runs)
         if 6 in sections:
             report_round_trips(ecr)
-    if 4 in sections:
-        report_zips(built)
 
     print("\n== Goals")
     for verdict in VERDICTS:

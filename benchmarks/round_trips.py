@@ -103,7 +103,8 @@ def _container_factory(ecr: FakeEcr, architectures: tuple[str, ...], timeline: T
     settings = Settings(required_architectures=architectures)
 
     def container() -> Assembler:
-        """A fresh Lambda container (empty caches), composed as handler.services() composes it."""
+        """A fresh Lambda container (empty caches) wired as handler.services() wires it: the registry is also the
+        repository-tags source (unless ``policy_read`` is off)."""
         client = boto3.client("ecr", config=BOTOCORE_CONFIG)
         add_latency(client, timeline, latency)
         registry = EcrRegistry(client, account_id="123456789012")
