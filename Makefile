@@ -10,7 +10,7 @@ help:
 	@echo "make demo   - run the Lambda handler against an in-memory ECR and print the index it writes"
 	@echo "make test   - lint, type-check, validate template.yaml and run every test"
 	@echo "make stress - print the reliability figures: duplicates, races, faults, fuzzed events"
-	@echo "make bench  - ECR calls per scenario, cold import, peak RSS, CPU per event, zip sizes (see README)"
+	@echo "make bench  - ECR calls, cold import, peak RSS, CPU per event, zip sizes, cold start, round trips (docs/performance.md)"
 	@echo "make sam-build - sam build (arm64, Python 3.13, no container) into .aws-sam/build"
 
 $(STAMP): pyproject.toml

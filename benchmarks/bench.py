@@ -12,6 +12,8 @@ A benchmark, not a test: it prints figures and the issue's goals next to them (P
    their own that reaches the in-memory ECR over HTTP on 127.0.0.1 (a moto server run by this process; config blobs
    served on 127.0.0.1 too), through the handler's own composition root. moto's memory and CPU are not counted.
 4. Sizes of the built function and layer zips (deflate), as `sam build` left them in .aws-sam/build.
+5. Cold start to the first outcome, as deployed, against the botocore-only floor (benchmarks/cold_start.py).
+6. Round trips on the critical path with a fixed latency per remote call (benchmarks/round_trips.py).
 """
 
 from __future__ import annotations
@@ -19,19 +21,18 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import logging
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from benchmarks.common import ARCH_SETS, EVENTS, IMAGES, ROOT, VERDICTS, judge, moto_server, push_event, seed_version
 from devkit.built import (
     LAMBDA_LIKE_ENVIRONMENT,
     RUNTIME_STANDIN,
@@ -44,8 +45,6 @@ from devkit.built import (
 if TYPE_CHECKING:
     from devkit.fake_ecr import FakeEcr
 
-ROOT = Path(__file__).resolve().parent.parent
-EVENTS = ROOT / "events"
 FUNCTION_CODE = ROOT / "functions" / "assembler"
 
 MB = 1_000_000  # goals are judged in decimal megabytes (the stricter reading); MiB are printed alongside
@@ -53,60 +52,12 @@ GOAL_IMPORT_RATIO = 1.3
 GOAL_PEAK_RSS = 80 * MB
 GOAL_ZIP_TOTAL = 5 * MB
 
-# Tag suffix -> make_image() arguments for a config that states that suffix's platform.
-IMAGES: Mapping[str, dict[str, Any]] = {
-    "amd64": {"architecture": "amd64"},
-    "arm64": {"architecture": "arm64", "variant": "v8"},
-    "armv7": {"architecture": "arm", "variant": "v7"},
-    "armv6": {"architecture": "arm", "variant": "v6"},
-    "386": {"architecture": "386"},
-    "ppc64le": {"architecture": "ppc64le"},
-    "s390x": {"architecture": "s390x"},
-    "riscv64": {"architecture": "riscv64"},
-}
-ARCH_SETS: Mapping[int, tuple[str, ...]] = {2: ("amd64", "arm64"), 8: tuple(IMAGES)}
 API_NAMES = {"batch_get_image": "BatchGetImage", "get_download_url_for_layer": "GetDownloadUrlForLayer",
              "put_image": "PutImage", "list_images": "ListImages", "list_tags_for_resource": "ListTagsForResource"}
 
 # What a Lambda invocation of this template sees, minus AWS; used for the in-process part too.
 QUIET_POWERTOOLS = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true",
                     "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_SERVICE_NAME": "ecr-multiarch"}
-
-
-@dataclass
-class Verdict:
-    goal: str
-    figure: str
-    passed: bool
-
-
-VERDICTS: list[Verdict] = []
-
-
-def judge(goal: str, figure: str, passed: bool) -> str:
-    VERDICTS.append(Verdict(goal, figure, passed))
-    return "PASS" if passed else "MISS"
-
-
-def push_event(repository: str, tag: str, digest: str, media_type: str) -> dict[str, Any]:
-    event: dict[str, Any] = json.loads((EVENTS / "push-amd64.json").read_text(encoding="utf-8"))
-    event["detail"].update({"repository-name": repository, "image-tag": tag, "image-digest": digest,
-                            "manifest-media-type": media_type})
-    return event
-
-
-def seed_version(ecr: FakeEcr, repository: str, version: str, suffixes: Sequence[str],
-                 revision: str = "1") -> dict[str, dict[str, Any]]:
-    """Push ``version`` for every suffix; return the push event of each arch tag."""
-    from devkit.images import make_image
-
-    events: dict[str, dict[str, Any]] = {}
-    for suffix in suffixes:
-        image = make_image(**IMAGES[suffix], revision=revision)
-        tag = f"{version}-{suffix}"
-        digest = ecr.push(repository, tag, image)
-        events[suffix] = push_event(repository, tag, digest, image.media_type)
-    return events
 
 
 # ------------------------------------------------------------------------------------------ 1. ECR calls
@@ -327,20 +278,6 @@ with open(sys.argv[2], "w", encoding="utf-8") as stream:
 '''
 
 
-@contextmanager
-def moto_server() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
 def run_worker(python313: str, built: BuiltArtifacts, endpoint: str, groups: list[tuple[str, list[Any]]], *,
                tracing: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as scratch:
@@ -373,7 +310,7 @@ def report_memory_and_cpu(ecr: FakeEcr, built: BuiltArtifacts, python313: str, e
         print(f"  after importing the handler:              peak RSS {mib(rss['peak_after_import_kib'])}")
         print(f"  after one full assembly ({outcome}, 2 archs): peak RSS {mib(rss['peak_kib'])}  "
               f"(goal <= 80 MB) {verdict}")
-        print("  (X-Ray active, as deployed; the first event also builds the boto3 client and the requests session)")
+        print("  (X-Ray active, as deployed; the first event also builds the ECR client and the blob reader)")
 
         for tracing_label, tracing in (("X-Ray active", True), ("tracing disabled", False)):
             groups = cpu_groups(ecr, "cpu-xray" if tracing else "cpu-off", events_per_group, untagged)
@@ -388,7 +325,7 @@ def report_memory_and_cpu(ecr: FakeEcr, built: BuiltArtifacts, python313: str, e
 
 
 CPU_LABELS = {
-    "first": "first event (full assembly + lazy boto3 client and requests session)",
+    "first": "first event (full assembly + the lazily built ECR client and blob reader)",
     "full": "full assembly, warm container (new index, configs not cached)",
     "duplicate": "duplicate event (index current, configs cached)",
     "skipped": "skipped event (untagged push)",
@@ -441,6 +378,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--build-dir", type=Path, default=ROOT / ".aws-sam" / "build")
     parser.add_argument("--import-runs", type=int, default=11, help="fresh processes per module and variant")
     parser.add_argument("--events", type=int, default=30, help="events per CPU-time group")
+    parser.add_argument("--cold-start-runs", type=int, default=7, help="fresh processes per cold-start measurement")
+    parser.add_argument("--sections", default="1,2,3,4,5,6", help="which sections to run (comma-separated numbers)")
     args = parser.parse_args(argv)
 
     built = BuiltArtifacts.at(args.build_dir.resolve())
@@ -456,13 +395,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(f"ecr-multiarch benchmark  (host {os.uname().machine}, {os.cpu_count()} CPUs, load average {load}; "
           f"python3.13 {python313})")
+    from benchmarks.cold_start import report_cold_start
+    from benchmarks.round_trips import report_round_trips
     from devkit.fake_ecr import FakeEcr
 
+    sections = {int(number) for number in args.sections.split(",")}
     with FakeEcr() as ecr:
-        report_calls(ecr)
-        report_imports(built, python313, args.import_runs)
-        report_memory_and_cpu(ecr, built, python313, args.events)
-    report_zips(built)
+        if 1 in sections:
+            report_calls(ecr)
+        if 2 in sections:
+            report_imports(built, python313, args.import_runs)
+        if 3 in sections:
+            report_memory_and_cpu(ecr, built, python313, args.events)
+        if 4 in sections:
+            report_zips(built)
+        if 5 in sections:
+            report_cold_start(ecr, built, python313, args.cold_start_runs)
+        if 6 in sections:
+            report_round_trips(ecr)
 
     print("\n== Goals")
     for verdict in VERDICTS:

@@ -5,9 +5,9 @@
 
 The built artefacts are zipped and unzipped (new timestamps, as after a deployment), made read-only (as /var/task and
 /opt are), and imported on a bare CPython 3.13 (`-I -S`) with only the function, the layer and a stand-in for the
-runtime's boto3 on sys.path. The layer is built for arm64; its packages are pure Python except wrapt and
-charset-normalizer, which ship aarch64 C extensions next to the pure-Python modules they fall back to. On an x86_64
-host those fallbacks run (checked below), on an aarch64 host the extensions.
+runtime's boto3 on sys.path. The layer is built for arm64; its packages are pure Python except wrapt, which ships an
+aarch64 C extension next to the pure-Python module it falls back to. On an x86_64 host the fallback runs (checked
+below), on an aarch64 host the extension.
 """
 
 from __future__ import annotations
@@ -241,17 +241,21 @@ from ecr_multiarch import handler
 with open(sys.argv[1], encoding="utf-8") as stream:
     event = json.load(stream)
 result = handler.lambda_handler(event, Context())
+# What the skipped event made the process import; then what a full assembly needs, to see where it comes from.
+imported = sorted(sys.modules)
 
-import wrapt.__wrapt__
+import botocore.session, urllib3, wrapt
+import ecr_multiarch.adapters.http_blobs, ecr_multiarch.assembler
 
 xray = sys.modules.get("aws_xray_sdk")
-modules = ("ecr_multiarch.handler", "aws_lambda_powertools", "aws_xray_sdk", "requests", "urllib3",
-           "charset_normalizer", "wrapt", "boto3", "botocore", "jmespath")
+modules = ("ecr_multiarch.handler", "ecr_multiarch.adapters.http_blobs", "aws_lambda_powertools", "aws_xray_sdk",
+           "urllib3", "wrapt", "botocore", "jmespath")
 report = {
     "result": result,
+    "imported_by_the_event": imported,
     "compiled_from_source": compiled,
     "origins": {name: getattr(sys.modules.get(name), "__file__", None) for name in modules},
-    "wrapt_c_extension": wrapt.__wrapt__._using_c_extension,
+    "wrapt_c_extension": "wrapt._wrappers" in sys.modules,
     "xray_enabled": xray.global_sdk_config.sdk_enabled() if xray is not None else None,
     "machine": platform.machine(),
     "version": list(sys.version_info[:2]),
@@ -281,11 +285,17 @@ def assert_ran_from_the_artefacts(report: dict[str, Any], deployed: BuiltArtifac
     assert report["version"] == [3, 13]
     assert report["result"]["outcome"] == "skipped", report["result"]
     origins = report["origins"]
-    assert _under(origins["ecr_multiarch.handler"], deployed.function_dir)
-    for name in ("aws_lambda_powertools", "requests", "urllib3", "charset_normalizer", "wrapt"):
+    for name in ("ecr_multiarch.handler", "ecr_multiarch.adapters.http_blobs"):
+        assert _under(origins[name], deployed.function_dir), (name, origins[name])
+    for name in ("aws_lambda_powertools", "urllib3", "wrapt"):
         assert _under(origins[name], deployed.layer_site), (name, origins[name])
-    for name in ("boto3", "botocore"):
+    for name in ("botocore", "jmespath"):
         assert _under(origins[name], runtime), f"{name} must come from the runtime, not {origins[name]}"
+    # A skipped event pays for nothing it does not use: no client, no ECR adapter, no assembler, no HTTP stack.
+    paid_for = set(report["imported_by_the_event"]) & {
+        "boto3", "botocore.session", "botocore.client", "urllib3", "requests", "asyncio", "ecr_multiarch.assembler",
+        "ecr_multiarch.adapters.ecr", "ecr_multiarch.adapters.http_blobs"}
+    assert not paid_for, f"imported before a skipped outcome: {sorted(paid_for)}"
     # The shipped bytecode was used as it is, after the zip round trip: nothing of ours was compiled at import.
     ours = [p for p in report["compiled_from_source"]
             if _under(p, deployed.function_dir) or _under(p, deployed.layer_dir)]
@@ -305,7 +315,8 @@ def test_the_built_handler_runs_on_a_bare_python313(
 def test_the_built_handler_runs_with_xray_tracing_active(
     python313: str, deployed: BuiltArtifacts, runtime: Path, tmp_path: Path
 ) -> None:
-    # Tracing: Active in Lambda: Powertools patches botocore (the runtime's) and requests with the layer's X-Ray SDK.
+    # Tracing: Active in Lambda: Powertools' Tracer records with the layer's X-Ray SDK (botocore is patched when the
+    # first client is built).
     report = run_smoke(python313, deployed, runtime, tmp_path, tracing=True)
     assert_ran_from_the_artefacts(report, deployed, runtime)
     assert report["xray_enabled"] is True
