@@ -13,7 +13,6 @@ re-pushed in a tight loop), UnsettledError is raised and Lambda retries the even
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -27,10 +26,11 @@ from .domain.aliases import alias_of, aliases_to_move, parse_version
 from .domain.arch_index import UNKNOWN_PLATFORM, ArchSelection, select_for_platform
 from .domain.digest import Digest
 from .domain.index import ChildDescriptor, ImageIndex, build_index, listed_platforms
+from .domain.json_document import parse_json_document
 from .domain.manifest import ConfigReference, InvalidManifestError, config_reference
 from .domain.platform import InvalidConfigError, Platform, platform_from_config, same_host_platform
 from .domain.policy import ENABLED_TAG, PolicyError, RepositoryPolicy, parse_policy
-from .domain.tags import arch_tag
+from .domain.tags import AmbiguousVersionError, arch_tag, version_arch_tags
 from .errors import (
     BlobUrlExpiredError,
     ImmutableTagError,
@@ -325,7 +325,10 @@ class Assembler:
         self, repository: str, version: str, prefetched: Mapping[str, StoredManifest] | None
     ) -> Outcome | _Write:
         """One read (fresh unless prefetched), and what it calls for: a terminal outcome, or an index to write."""
-        tags = {suffix: arch_tag(version, suffix) for suffix in self._settings.required_architectures}
+        try:  # the tag grammar of the event path and the sweep: every tag must read back as this version
+            tags = version_arch_tags(version, self._settings.required_architectures, self._settings.suffixes)
+        except AmbiguousVersionError as error:
+            raise _Rejected(f"{repository}: {error}") from None
         wanted = [*tags.values(), version]
         if prefetched is None:
             manifests = self._registry.get_manifests(repository, wanted)
@@ -477,7 +480,7 @@ class Assembler:
             return cached
         body = self._download(repository, config)
         try:
-            platform = platform_from_config(json.loads(body))
+            platform = platform_from_config(parse_json_document(body, "config"))  # bounded: never RecursionError
         except (ValueError, InvalidConfigError) as error:
             raise _Rejected(f"{repository}:{tag} config {config.digest} is unusable: {error}") from None
         self._platforms.put(config.digest, platform)

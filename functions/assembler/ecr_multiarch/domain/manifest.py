@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from . import media_types
 from .digest import Digest, InvalidDigestError
+from .json_document import JsonDocumentError, parse_json_document
 
 # A config is a few KiB; anything far larger is not a config and is not worth downloading.
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
+# An index lists one image per platform (plus its attestations): buildx's largest are a few dozen entries. An arch
+# tag's index of thousands is not a build, and every entry costs a descriptor check and a line of our reason.
+MAX_INDEX_ENTRIES = 256
 
 
 class InvalidManifestError(ValueError):
@@ -26,9 +29,9 @@ class ConfigReference:
 
 def parse_json_object(body: bytes, what: str) -> dict[str, Any]:
     try:
-        document = json.loads(body)
-    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError both are
-        raise InvalidManifestError(f"{what} is not valid JSON: {error}") from None
+        document = parse_json_document(body, what)  # bounded: size, UTF-8, depth (never RecursionError)
+    except JsonDocumentError as error:
+        raise InvalidManifestError(str(error)) from None
     if not isinstance(document, dict):
         raise InvalidManifestError(f"{what} is not a JSON object")
     return document
@@ -42,6 +45,9 @@ def parse_stored_document(body: bytes, media_type: str, what: str) -> dict[str, 
     declared = document.get("mediaType")
     if declared is not None and declared != media_type:
         raise InvalidManifestError(f"{what} declares mediaType {declared!r} but is stored as {media_type!r}")
+    entries = document.get("manifests")
+    if media_type in media_types.INDEXES and isinstance(entries, list) and len(entries) > MAX_INDEX_ENTRIES:
+        raise InvalidManifestError(f"{what} lists {len(entries)} manifests, over the limit of {MAX_INDEX_ENTRIES}")
     return document
 
 
