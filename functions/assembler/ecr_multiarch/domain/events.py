@@ -64,7 +64,7 @@ def classify_event(event: Any, suffixes: Iterable[str]) -> ArchPush | Skip:
     if not isinstance(event, Mapping):
         return Skip("event is not a JSON object")
     detail_type = event.get("detail-type")
-    if event.get("source") != ECR_SOURCE or detail_type not in ARRIVAL_ACTIONS:
+    if event.get("source") != ECR_SOURCE or not isinstance(detail_type, str) or detail_type not in ARRIVAL_ACTIONS:
         return Skip(f"not an ECR image action or replication action (source={event.get('source')!r}, "
                     f"detail-type={detail_type!r})")
     action = ARRIVAL_ACTIONS[detail_type]
