@@ -250,10 +250,11 @@ class SweepReport:
             "totals": self.totals(),
             "writes": self.writes,
             "cursor": None if self.cursor is None else self.cursor.to_json(),
-            "failed": [entry.to_json() for entry in self.failed[:FAILED_LISTED]],
         }
         if with_entries:
             document["versions"] = [entry.to_json() for entry in self.entries]
+        else:  # a summary still names what failed (the first FAILED_LISTED; totals count them all)
+            document["failed"] = [entry.to_json() for entry in self.failed[:FAILED_LISTED]]
         return document
 
 
