@@ -120,7 +120,7 @@ def test_each_failure_code_reacts_as_expected(code: str, reaction: Reaction) -> 
 
 
 def test_an_archived_image_says_how_to_restore_it() -> None:
-    with pytest.raises(ImageUnreadableError, match="archived.*update-image-storage-class"):
+    with pytest.raises(ImageUnreadableError, match=r"archived.*update-image-storage-class"):
         raise_image_failure("golang", {"imageId": {"imageDigest": "sha256:" + "a" * 64},
                                        "failureCode": "ImageInaccessible"})
 
