@@ -421,7 +421,9 @@ class Reconciler:
                 # fresh read (and with the assembler's own verify, as this version is clearly moving).
                 outcome = self._assembler.assemble(repository, version.version)
         except PermanentError as error:  # the read of this version's own tags was refused (archived, KMS)
-            outcome = Outcome(OutcomeKind.REJECTED, repository, version.version, reason=str(error))
+            rejected = Outcome(OutcomeKind.REJECTED, repository, version.version, reason=str(error))
+            report.entries.append(SweepEntry(repository, version.version, rejected))
+            return
         except Exception as error:  # transient after retries, or a bug: this version only, the next one goes on
             report.entries.append(_failed(repository, version.version, error))
             return
