@@ -106,6 +106,7 @@ def test_the_scheduled_function_finishes_reports_and_counts_the_failed_version(
     seeded: FakeEcr, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    reconcile_handler.metrics.clear_metrics()  # earlier invocations with metrics disabled leave values behind
     reconcile_handler.configure(reconcile_handler.ReconcileServices(
         buggy_reconciler(), ReconcileSettings(("golang", "python")), Invocations()))
     try:
