@@ -4,12 +4,14 @@ versions sorted after it. Before the bounded reader, the deep config raised Recu
 into the dead-letter queue, the sweep aborted there every day) and the UTF-16 config was indexed."""
 
 import json
+import logging
 
 import boto3
 import pytest
 
 from devkit.fake_ecr import FakeEcr
 from devkit.images import make_image
+from ecr_multiarch import handler
 from ecr_multiarch.adapters.ecr import BOTOCORE_CONFIG, EcrRegistry
 from ecr_multiarch.adapters.http_blobs import HttpBlobReader
 from ecr_multiarch.assembler import Assembler
@@ -92,3 +94,39 @@ def test_the_sweep_rejects_the_poisoned_versions_and_writes_the_healthy_ones_aft
         assert [entry["digest"] for entry in json.loads(stored.manifest)["manifests"]] == [AMD64.digest,
                                                                                           ARM64.digest]
     assert report.failed == []
+
+
+@pytest.mark.parametrize(
+    ("architecture", "bound"),
+    [('"\\ud800"', "config holds a string with a lone UTF-16 surrogate"),  # once broke the logger's JSON encoder
+     ('"' + "x" * 2_000_000 + '"', "config field 'architecture' is not a platform value"),  # was a 2 MB reason
+     ('"arm64\\u0000"', "config field 'architecture' is not a platform value")],
+    ids=["lone-surrogate", "two-megabyte-name", "control-character"],
+)
+def test_platform_strings_that_cannot_be_quoted_safely_are_rejected_with_a_short_reason(
+    ecr: FakeEcr, invoke: Invoke, architecture: str, bound: str
+) -> None:
+    ecr.push("golang", "1.0-amd64", AMD64)
+    image = image_with_config(('{"os": "linux", "architecture": ' + architecture + "}").encode())
+    digest = ecr.push("golang", "1.0-arm64", image)
+    ecr.calls.clear()
+    lines: list[str] = []
+
+    class Formatted(logging.Handler):  # every log line of the invocation, as the function's formatter writes it
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(handler.logger.registered_formatter.format(record))
+
+    capture = Formatted()
+    handler.logger.addHandler(capture)
+    try:
+        result = invoke(load_event("push-arm64.json", image_tag="1.0-arm64", image_digest=digest))
+    finally:
+        handler.logger.removeHandler(capture)
+    assert result["outcome"] == "rejected"
+    assert result["reason"] == f"golang:1.0-arm64 config {image.config_digest} is unusable: {bound}" + (
+        " (1 to 128 printable ASCII characters, no spaces)" if "platform value" in bound else " (not Unicode text)")
+    json.dumps(result, ensure_ascii=False).encode("utf-8")  # what Lambda must be able to return
+    (outcome_line,) = [line for line in lines if '"outcome: rejected"' in line]
+    outcome_line.encode("utf-8")  # a lone surrogate here once made the logger drop the line
+    assert len(outcome_line) < 2_000
+    assert "put_image" not in ecr.operations()

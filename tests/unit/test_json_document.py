@@ -15,6 +15,7 @@ from ecr_multiarch.domain.json_document import (
     JsonDocumentError,
     nesting_depth,
     parse_json_document,
+    quoted,
 )
 
 CONFIG = {"architecture": "arm64", "os": "linux", "variant": "v8", "config": {"Env": ["PATH=/bin"]}}
@@ -105,3 +106,21 @@ def test_nesting_depth_agrees_with_a_walk(brackets: bytes, limit: int) -> None:
         assert found == expected
     else:
         assert found == limit + 1
+
+
+@pytest.mark.parametrize("body", [b'{"architecture": "\\ud800"}', b'{"\\udc00": 1}', b'["\\ud83d"]'])
+def test_a_lone_surrogate_is_refused(body: bytes) -> None:
+    with pytest.raises(JsonDocumentError, match="lone UTF-16 surrogate"):
+        parse_json_document(body, "config")
+
+
+@pytest.mark.parametrize(("body", "value"), [(b'["\\ud83d\\udc33"]', ["🐳"]), (b'["\\\\ud800"]', ["\\ud800"])])
+def test_surrogate_pairs_and_escaped_backslashes_are_fine(body: bytes, value: list[str]) -> None:
+    assert parse_json_document(body, "config") == value
+
+
+def test_quoted_values_are_cut_and_printable() -> None:
+    assert quoted("arm64") == "'arm64'"
+    long = quoted("x" * 1_000_000)
+    assert len(long) == 80 and long.startswith("'xxx") and long.endswith("xxx'")
+    assert quoted("\ud800") == "'\\ud800'"

@@ -20,6 +20,7 @@ from typing import Any
 
 from . import media_types
 from .digest import Digest, InvalidDigestError
+from .json_document import quoted
 from .tags import ArchTag, parse_arch_tag
 
 # ECR's repository name grammar (2 to 256 characters), so a malformed name is skipped here, not sent to ECR.
@@ -65,8 +66,8 @@ def classify_event(event: Any, suffixes: Iterable[str]) -> ArchPush | Skip:
         return Skip("event is not a JSON object")
     detail_type = event.get("detail-type")
     if event.get("source") != ECR_SOURCE or not isinstance(detail_type, str) or detail_type not in ARRIVAL_ACTIONS:
-        return Skip(f"not an ECR image action or replication action (source={event.get('source')!r}, "
-                    f"detail-type={detail_type!r})")
+        return Skip(f"not an ECR image action or replication action (source={quoted(event.get('source'))}, "
+                    f"detail-type={quoted(detail_type)})")
     action = ARRIVAL_ACTIONS[detail_type]
     detail = event.get("detail")
     if not isinstance(detail, Mapping):
@@ -78,9 +79,9 @@ def classify_event(event: Any, suffixes: Iterable[str]) -> ArchPush | Skip:
     if not (2 <= len(repository) <= 256 and _REPOSITORY_NAME.fullmatch(repository)):
         return Skip("repository-name is not a valid ECR repository name")
     if detail.get("action-type") != action:
-        return Skip(f"action-type is {detail.get('action-type')!r}, not {action}", repository, tag)
+        return Skip(f"action-type is {quoted(detail.get('action-type'))}, not {action}", repository, tag)
     if detail.get("result") != "SUCCESS":
-        return Skip(f"result is {detail.get('result')!r}, not SUCCESS", repository, tag)
+        return Skip(f"result is {quoted(detail.get('result'))}, not SUCCESS", repository, tag)
     if tag is None:
         return Skip("untagged push" if action == "PUSH" else "untagged image replicated", repository)
     manifest_media_type = _text(detail, "manifest-media-type")

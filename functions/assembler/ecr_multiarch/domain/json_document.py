@@ -10,7 +10,9 @@ become ~100 MB of Python objects. So, before ``json.loads`` ever sees a document
 - encoding: strict UTF-8, as RFC 8259 requires of JSON exchanged between systems;
 - shape: a pre-scan at C speed (a regex removes the strings, ``bytes.translate`` keeps only brackets) bounds the
   nesting depth and the number of containers and values, and refuses brackets that do not pair up (the parser
-  would recurse into those before finding the end).
+  would recurse into those before finding the end);
+- strings: no lone surrogate (``"\ud800"`` is valid JSON syntax but not Unicode: it cannot be encoded again, so a
+  reason or a log line quoting it would break the JSON encoder of the logger or of Lambda's response).
 
 Every violation is a ``JsonDocumentError`` (a ``ValueError``) whose message names the document and the bound, so
 callers that already turn ``ValueError`` into ``rejected`` need nothing else. No library in the Lambda layer does
@@ -35,11 +37,20 @@ MAX_VALUES = 200_000
 
 # A JSON string, escapes included (no quote may appear outside strings in valid JSON, so this finds them all).
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+# An escaped UTF-16 surrogate; only when one appears are the parsed strings checked (a pair is fine, a lone one not).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _BRACKETS = b"[]{}"
 # Map both kinds onto one pair: which kind closes which is json.loads's concern; depth is ours.
 _ONE_KIND = bytes.maketrans(b"{}", b"[]")
 _NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in _BRACKETS)
 _NOT_SEPARATORS = bytes(byte for byte in range(256) if byte not in b",:")
+
+
+def quoted(value: object, limit: int = 80) -> str:
+    """``repr(value)`` for a message, cut to ``limit`` characters: registry content quoted in a reason or a log line
+    must not carry megabytes into it (repr already escapes what cannot be printed)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 5] + "…" + text[-4:]
 
 
 class JsonDocumentError(ValueError):
@@ -62,11 +73,29 @@ def parse_json_document(
         raise JsonDocumentError(f"{what} is not UTF-8 (byte {error.start} is {body[error.start]:#04x})") from None
     _check_shape(body, what, max_depth)
     try:
-        return json.loads(text)
+        document = json.loads(text)
     except RecursionError:  # unreachable after the depth check; kept so a parser change cannot bring the crash back
         raise JsonDocumentError(f"{what} nests too deeply to parse") from None
     except ValueError as error:
         raise JsonDocumentError(f"{what} is not valid JSON: {error}") from None
+    if _SURROGATE_ESCAPE.search(body) and not _all_unicode(document):
+        raise JsonDocumentError(f"{what} holds a string with a lone UTF-16 surrogate (not Unicode text)")
+    return document
+
+
+def _all_unicode(value: Any) -> bool:
+    """Whether every string in ``value`` (keys too) can be encoded; recursion is bounded by the depth check."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(_all_unicode(key) and _all_unicode(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(_all_unicode(item) for item in value)
+    return True
 
 
 def _check_shape(body: bytes, what: str, max_depth: int) -> None:
