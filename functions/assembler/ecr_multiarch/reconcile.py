@@ -484,8 +484,8 @@ def _failed(repository: str, version: str | None, error: Exception, context: str
     """The entry of a version (or, with ``version`` None, a repository) the sweep gave up on for this run.
 
     Our own errors carry vetted messages. Anything else is a bug: logged as an error with its type and where it was
-    raised (file, line, function: no message text, which could hold anything), so the sweep can go on without it
-    being lost."""
+    raised (file, line, function), so the sweep can go on without it being lost; its message, which nobody vetted,
+    goes into the entry's reason only with query strings cut out and at most 200 characters."""
     kind = type(error).__name__
     if isinstance(error, AssemblyError):
         return SweepEntry(repository, version, None, failure=f"{context}{error}", error_type=kind)
@@ -493,7 +493,7 @@ def _failed(repository: str, version: str | None, error: Exception, context: str
               for frame in traceback.extract_tb(error.__traceback__)[-8:]]
     logger.error("unexpected error in the sweep; it goes on with the next version",
                  extra={"repository": repository, "version": version, "error_type": kind, "raised_at": frames})
-    return SweepEntry(repository, version, None, failure=f"{context}unexpected {kind}: {redact(str(error))}",
+    return SweepEntry(repository, version, None, failure=f"{context}unexpected {kind}: {redact(str(error))[:200]}",
                       error_type=kind)
 
 
