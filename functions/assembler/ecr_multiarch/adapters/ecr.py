@@ -336,11 +336,8 @@ def translate_client_error(error: ClientError, operation: str, repository: str) 
     verdict = classify_client_error(operation, code, status if isinstance(status, int) else None)
     if verdict.reaction is Reaction.DONE:
         return _AlreadyExists()
-    text = f"{operation} on {repository}: {code}: {verdict.advice}" + (f": {message}" if message else "")
-    if verdict.reaction is Reaction.TRANSIENT:
-        text = f"{operation} on {repository} failed after retries: {code}: {verdict.advice}" + (
-            f": {message}" if message else "")
-    return verdict.error(text)
+    where = f"{operation} on {repository}" + (" failed after retries" if verdict.reaction is Reaction.TRANSIENT else "")
+    return verdict.error(f"{where}: {code}: {verdict.advice}" + (f": {message}" if message else ""))
 
 
 def _stored_manifest(image: dict[str, Any], asked: set[str]) -> StoredManifest | None:
