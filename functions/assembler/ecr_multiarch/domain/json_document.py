@@ -11,7 +11,7 @@ become ~100 MB of Python objects. So, before ``json.loads`` ever sees a document
 - shape: a pre-scan at C speed (a regex removes the strings, ``bytes.translate`` keeps only brackets) bounds the
   nesting depth and the number of containers and values, and refuses brackets that do not pair up (the parser
   would recurse into those before finding the end);
-- strings: no lone surrogate (``"\ud800"`` is valid JSON syntax but not Unicode: it cannot be encoded again, so a
+- strings: no lone surrogate (``"\\ud800"`` is valid JSON syntax but not Unicode: it cannot be encoded again, so a
   reason or a log line quoting it would break the JSON encoder of the logger or of Lambda's response).
 
 Every violation is a ``JsonDocumentError`` (a ``ValueError``) whose message names the document and the bound, so
