@@ -15,6 +15,7 @@ from ecr_multiarch.adapters.ecr import BOTOCORE_CONFIG, EcrRegistry
 from ecr_multiarch.adapters.http_blobs import HttpBlobReader
 from ecr_multiarch.assembler import Assembler
 from ecr_multiarch.domain.digest import Digest
+from ecr_multiarch.domain.tags import DEFAULT_SUFFIXES
 from ecr_multiarch.ports import StoredManifest
 from ecr_multiarch.reconcile import (
     STATUSES,
@@ -292,12 +293,16 @@ def test_malformed_cursors_are_refused(document: Any) -> None:
 
 
 def test_grouping_uses_the_event_grammar() -> None:
-    versions = group_versions(["1.0-amd64", "1.0-arm64", "1.0", "1.1-arm64", "latest", "2.0", "1.0-windows-amd64"],
-                              ("amd64", "arm64"))
+    tags = ["1.0-amd64", "1.0-arm64", "1.0", "1.1-arm64", "latest", "2.0", "1.0-windows-amd64"]
+    versions = group_versions(tags, ("amd64", "arm64"), DEFAULT_SUFFIXES)
+    # 1.0-windows-amd64 is the windows-amd64 tag of 1.0 (as in an event), not required here: no "1.0-windows".
     assert [(v.version, dict(v.arch_tags), v.has_version_tag) for v in versions] == [
         ("1.0", {"amd64": "1.0-amd64", "arm64": "1.0-arm64"}, True),
-        ("1.0-windows", {"amd64": "1.0-windows-amd64"}, False),
         ("1.1", {"arm64": "1.1-arm64"}, False),
+    ]
+    with_windows = group_versions(tags, ("amd64", "windows-amd64"), DEFAULT_SUFFIXES)
+    assert [(v.version, dict(v.arch_tags)) for v in with_windows] == [
+        ("1.0", {"amd64": "1.0-amd64", "windows-amd64": "1.0-windows-amd64"}),
     ]
 
 

@@ -1,3 +1,5 @@
+from typing import Any
+
 import pytest
 
 from ecr_multiarch.domain.platform import (
@@ -77,3 +79,24 @@ def test_expected_platform_admits(expected: ExpectedPlatform, actual: Platform, 
 
 def test_normalize_keeps_unknown_architectures() -> None:
     assert normalize("linux", "loong64", None) == ("linux", "loong64", None)
+
+
+@pytest.mark.parametrize(
+    ("config", "field"),
+    [
+        ({"os": "linux", "architecture": "x" * 129}, "'architecture'"),
+        ({"os": "linux", "architecture": "arm64\x00"}, "'architecture'"),
+        ({"os": "linux", "architecture": "ärm64"}, "'architecture'"),
+        ({"os": "lin ux", "architecture": "arm64"}, "'os'"),
+        ({"os": "linux", "architecture": "arm64", "variant": "v8\n"}, "'variant'"),
+        ({"os": "windows", "architecture": "amd64", "os.version": "10.0" * 40}, "'os.version'"),
+        ({"os": "windows", "architecture": "amd64", "os.features": ["win32k"] * 33}, "'os.features'"),
+        ({"os": "windows", "architecture": "amd64", "os.features": ["win 32k"]}, "'os.features'"),
+    ],
+)
+def test_platform_values_are_short_printable_ascii(config: dict[str, Any], field: str) -> None:
+    """Anything else cannot fit a suffix, and would be quoted into reasons and log lines."""
+    with pytest.raises(InvalidConfigError) as refused:
+        platform_from_config(config)
+    assert field in str(refused.value)
+    assert len(str(refused.value)) < 200

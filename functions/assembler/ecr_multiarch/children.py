@@ -3,7 +3,6 @@ states (downloaded once per config digest, in parallel, and cached)."""
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections import OrderedDict
@@ -13,6 +12,7 @@ from dataclasses import replace
 
 from .domain.decision import Arch, Child, Held
 from .domain.digest import Digest
+from .domain.json_document import parse_json_document
 from .domain.manifest import ConfigReference, InvalidManifestError, config_reference
 from .domain.platform import InvalidConfigError, Platform, platform_from_config
 from .errors import BlobUrlExpiredError, PermanentError
@@ -115,8 +115,8 @@ class ChildReader:
             return cached
         body = self._download(repository, config)
         try:
-            platform = platform_from_config(json.loads(body))
-        except (ValueError, RecursionError, InvalidConfigError) as error:  # RecursionError: nesting bomb
+            platform = platform_from_config(parse_json_document(body, "config"))  # bounded: never RecursionError
+        except (ValueError, InvalidConfigError) as error:
             raise ChildRejectedError(f"{repository}:{tag} config {config.digest} is unusable: {error}") from None
         self._platforms.put(config.digest, platform)
         return platform

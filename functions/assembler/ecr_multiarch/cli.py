@@ -336,7 +336,7 @@ def parse_reference(text: str, suffixes: Sequence[str]) -> tuple[str, str]:
 
 def run_plan(args: argparse.Namespace) -> int:
     settings = _settings(args, dry_run=True)  # a plan never writes
-    repository, version = parse_reference(args.reference, settings.required_architectures)
+    repository, version = parse_reference(args.reference, tuple(settings.suffixes))  # the one tag grammar
     registry = _registry(args)
     assembler = _assembler(registry, settings)
     try:
@@ -396,7 +396,7 @@ def _index_lines(index: ImageIndex, tags_by_digest: dict[str, str], repository: 
 
 def run_assemble(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    repository, version = parse_reference(args.reference, settings.required_architectures)
+    repository, version = parse_reference(args.reference, tuple(settings.suffixes))  # the one tag grammar
     registry = _registry(args)
     outcome = _assembler(registry, settings).assemble(repository, version, force=args.force)
     if args.json:

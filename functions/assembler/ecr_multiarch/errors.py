@@ -41,6 +41,15 @@ class IndexRejectedError(PermanentError):
     """ECR refused the index itself (invalid parameter, digest mismatch, a limit): rebuilding gives the same bytes."""
 
 
+class ImageUnreadableError(PermanentError):
+    """ECR will not hand out an image for a reason that is not ours to fix: archived, a KMS key it cannot use, a
+    pull-through cache whose upstream refuses us. The reason names ECR's failure code and who can fix it."""
+
+
+class ConfigBlobMissingError(PermanentError):
+    """The config blob a manifest names is not in the repository, or not available (archived, unassociated)."""
+
+
 class ManifestIntegrityError(TransientError):
     """ECR returned manifest bytes whose sha256 is not the digest it named."""
 

@@ -23,20 +23,25 @@ none that existed when the sweep started (one pushed meanwhile below the cursor 
 from __future__ import annotations
 
 import fnmatch
+import logging
 import math
 import re
 import time
+import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from .assembler import Assembler
 from .domain.digest import Digest
-from .domain.tags import parse_arch_tag
-from .errors import PermanentError, ReferencedImagesMissingError, TransientError
+from .domain.tags import AmbiguousVersionError, parse_arch_tag, version_arch_tags
+from .errors import AssemblyError, PermanentError, ReferencedImagesMissingError, TransientError
 from .outcome import Outcome, OutcomeKind
 from .ports import Registry, StoredManifest
+from .redaction import redact
 from .settings import SettingsError
+
+logger = logging.getLogger(__name__)
 
 # ECR accepts at most 100 image ids per BatchGetImage call; ListImages returns at most 1,000 ids per page.
 BATCH_GET_LIMIT = 100
@@ -47,9 +52,12 @@ LIST_PAGE_SIZE = 1000
 # platform is a few hundred bytes, so 50,000 entries (a 25,000-version repository) stay well within 256 MB.
 PLATFORM_CACHE_ENTRIES = 50_000
 
-# Every status a swept version can end in; ``failed`` is a transient error (throttling, network) the next sweep
-# retries. Totals always carry every key, so dashboards and scripts see zeros rather than missing fields.
+# Every status a swept version can end in; ``failed`` is an error the sweep could not finish that version through
+# (throttling or network after retries, or an unexpected exception): it goes on with the next version, and the next
+# sweep tries again. Totals always carry every key, so dashboards and scripts see zeros rather than missing fields.
 STATUSES: tuple[str, ...] = ("created", "updated", "unchanged", "waiting", "rejected", "planned", "failed")
+# At most this many failed versions are listed in a summary (a CloudWatch log event holds 256 KB); all are counted.
+FAILED_LISTED = 50
 
 # Every variable ReconcileSettings reads (a contract test holds template.yaml to set each for ReconcileFunction).
 RECONCILE_ENVIRONMENT_VARIABLES: tuple[str, ...] = ("RECONCILE_REPOSITORIES",)
@@ -149,13 +157,19 @@ class VersionTags:
         return [*(self.arch_tags[suffix] for suffix in required), *([self.version] if self.has_version_tag else [])]
 
 
-def group_versions(tags: Iterable[str], required: Sequence[str]) -> list[VersionTags]:
-    """Versions that have at least one arch tag, sorted by name (the order a cursor relies on)."""
+def group_versions(tags: Iterable[str], required: Sequence[str], suffixes: Iterable[str]) -> list[VersionTags]:
+    """Versions that have at least one required arch tag, sorted by name (the order a cursor relies on).
+
+    Tags are split by the event path's grammar, over every known suffix (``suffixes``), and then only the required
+    suffixes are kept: ``1.0-windows-amd64`` is the windows-amd64 tag of ``1.0`` here as in an event, never the
+    amd64 tag of ``1.0-windows``."""
     present = set(tags)
+    known = tuple(suffixes)
+    wanted = set(required)
     arch_tags: dict[str, dict[str, str]] = {}
     for tag in present:
-        parsed = parse_arch_tag(tag, required)
-        if parsed is not None:
+        parsed = parse_arch_tag(tag, known)
+        if parsed is not None and parsed.suffix in wanted:
             arch_tags.setdefault(parsed.version, {})[parsed.suffix] = tag
     return [
         VersionTags(version, arch_tags[version], version in present)
@@ -172,9 +186,10 @@ class SweepEntry:
 
     repository: str
     version: str | None
-    outcome: Outcome | None  # None: a transient failure, see ``failure``
+    outcome: Outcome | None  # None: the version failed (transient, or unexpected), see ``failure``
     failure: str | None = None
     replaces: bool = False  # planned only: the version tag exists, so the plan is an update, not a create
+    error_type: str | None = None  # failed only: the exception's class, e.g. ServerException's TransientError
 
     @property
     def status(self) -> str:
@@ -186,6 +201,8 @@ class SweepEntry:
             if self.version is not None:
                 document["version"] = self.version
             document["reason"] = self.failure
+            if self.error_type is not None:
+                document["errorType"] = self.error_type
             return document
         document = self.outcome.to_json()
         if self.outcome.kind is OutcomeKind.PLANNED:
@@ -221,6 +238,11 @@ class SweepReport:
     def writes(self) -> int:
         return sum(entry.outcome.writes for entry in self.entries if entry.outcome is not None)
 
+    @property
+    def failed(self) -> list[SweepEntry]:
+        """Every version (or repository) the sweep could not finish; it went on with the others."""
+        return [entry for entry in self.entries if entry.outcome is None]
+
     def to_json(self, *, with_entries: bool = True) -> dict[str, Any]:
         document: dict[str, Any] = {
             "complete": self.complete,
@@ -231,6 +253,8 @@ class SweepReport:
         }
         if with_entries:
             document["versions"] = [entry.to_json() for entry in self.entries]
+        else:  # a summary still names what failed (the first FAILED_LISTED; totals count them all)
+            document["failed"] = [entry.to_json() for entry in self.failed[:FAILED_LISTED]]
         return document
 
 
@@ -295,7 +319,11 @@ class Reconciler:
         report = SweepReport(repositories=order)
         for position, repository in enumerate(order):
             after = cursor.after_version if cursor is not None and position == 0 else None
-            finished, last_done = self._sweep_repository(repository, after, deadline, report, on_progress)
+            try:
+                finished, last_done = self._sweep_repository(repository, after, deadline, report, on_progress)
+            except Exception as error:  # one repository's failure must not stop the sweep of the others
+                report.entries.append(_failed(repository, None, error))
+                finished, last_done = True, None
             if not finished:
                 report.cursor = Cursor(order[position:], last_done)
                 break
@@ -337,7 +365,8 @@ class Reconciler:
                 OutcomeKind.SKIPPED, repository, reason="repository opted out (ecr-multiarch:enabled=false)")))
             return True, None
         required = settings.required_architectures
-        versions = [v for v in group_versions(listing, required) if after is None or v.version > after]
+        versions = [v for v in group_versions(listing, required, settings.suffixes)
+                    if after is None or v.version > after]
         complete = [v for v in versions if not v.missing(required)]
         reads = _BulkReads(self._registry, repository, [v.read_ids(required) for v in complete])
         written: list[_Written] = []
@@ -347,8 +376,8 @@ class Reconciler:
             if self._out_of_time(deadline):
                 finished = False
                 break
-            self._sweep_version(repository, version, required=required, reads=reads, report=report,
-                                written=written)
+            self._sweep_version(repository, version, required=required, suffixes=tuple(settings.suffixes),
+                                reads=reads, report=report, written=written)
             last_done = version.version
             if on_progress is not None:
                 on_progress(SweepProgress(repository, done + 1, len(versions)))
@@ -365,10 +394,18 @@ class Reconciler:
         version: VersionTags,
         *,
         required: tuple[str, ...],
+        suffixes: tuple[str, ...],
         reads: _BulkReads,
         report: SweepReport,
         written: list[_Written],
     ) -> None:
+        """One version, isolated: whatever it raises ends as its own entry, and the sweep goes on."""
+        try:
+            version_arch_tags(version.version, required, suffixes)
+        except AmbiguousVersionError as error:  # what the assembler answers an event for it, without a read
+            rejected = Outcome(OutcomeKind.REJECTED, repository, version.version, reason=f"{repository}: {error}")
+            report.entries.append(SweepEntry(repository, version.version, rejected))
+            return
         missing = version.missing(required)
         if missing:
             # The listing already says what the assembler would: no read needed.
@@ -383,8 +420,12 @@ class Reconciler:
                 # The bulk read is older than the write: a child was replaced or deleted since. Once more, from a
                 # fresh read (and with the assembler's own verify, as this version is clearly moving).
                 outcome = self._assembler.assemble(repository, version.version)
-        except TransientError as error:
-            report.entries.append(SweepEntry(repository, version.version, None, failure=str(error)))
+        except PermanentError as error:  # the read of this version's own tags was refused (archived, KMS)
+            rejected = Outcome(OutcomeKind.REJECTED, repository, version.version, reason=str(error))
+            report.entries.append(SweepEntry(repository, version.version, rejected))
+            return
+        except Exception as error:  # transient after retries, or a bug: this version only, the next one goes on
+            report.entries.append(_failed(repository, version.version, error))
             return
         report.entries.append(
             SweepEntry(repository, version.version, outcome, replaces=version.version in prefetched)
@@ -407,11 +448,10 @@ class Reconciler:
                 fresh = {tag: m.digest for tag, m in self._registry.get_manifests(repository, ids).items()}
             else:
                 fresh = self._registry.list_tag_digests(repository)
-        except (TransientError, PermanentError) as error:
+        except Exception as error:  # the writes stand; the next sweep reads them fresh
             for item in written:
-                report.entries[item.position] = SweepEntry(
-                    repository, item.version.version, None, failure=f"written, but not verified: {error}"
-                )
+                report.entries[item.position] = _failed(repository, item.version.version, error,
+                                                         "written, but not verified: ")
             return
         for item in written:
             index = item.outcome.index
@@ -427,8 +467,8 @@ class Reconciler:
         version = item.version.version
         try:
             again = self._assembler.assemble(repository, version)  # fresh read, full verify loop
-        except TransientError as error:
-            return SweepEntry(repository, version, None, failure=f"written, then changed; retry failed: {error}")
+        except Exception as error:
+            return _failed(repository, version, error, "written, then changed; retry failed: ")
         writes = item.outcome.writes + again.writes
         if again.kind in (OutcomeKind.UNCHANGED, OutcomeKind.CREATED, OutcomeKind.UPDATED):
             # Same rule as the assembler's own verify: the first write's verdict, with what the tag now holds.
@@ -440,6 +480,23 @@ class Reconciler:
         return deadline is not None and self._clock() >= deadline
 
 
+def _failed(repository: str, version: str | None, error: Exception, context: str = "") -> SweepEntry:
+    """The entry of a version (or, with ``version`` None, a repository) the sweep gave up on for this run.
+
+    Our own errors carry vetted messages. Anything else is a bug: logged as an error with its type and where it was
+    raised (file, line, function), so the sweep can go on without it being lost; its message, which nobody vetted,
+    goes into the entry's reason only with query strings cut out and at most 200 characters."""
+    kind = type(error).__name__
+    if isinstance(error, AssemblyError):
+        return SweepEntry(repository, version, None, failure=f"{context}{error}", error_type=kind)
+    frames = [f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno} {frame.name}"
+              for frame in traceback.extract_tb(error.__traceback__)[-8:]]
+    logger.error("unexpected error in the sweep; it goes on with the next version",
+                 extra={"repository": repository, "version": version, "error_type": kind, "raised_at": frames})
+    return SweepEntry(repository, version, None, failure=f"{context}unexpected {kind}: {redact(str(error))[:200]}",
+                      error_type=kind)
+
+
 class _BulkReads:
     """Reads the manifests of the versions to assemble in BatchGetImage calls of exactly 100 ids, in sweep order,
     one call ahead at most, and forgets each version's manifests once handed out (bounded memory)."""
@@ -449,15 +506,26 @@ class _BulkReads:
         self._repository = repository
         self._pending: Iterator[str] = iter([tag for ids in ids_by_version for tag in ids])
         self._read: set[str] = set()
+        self._unread: set[str] = set()  # in a chunk whose read failed: read with their own version
         self._manifests: dict[str, StoredManifest] = {}
 
     def manifests_for(self, ids: Sequence[str]) -> dict[str, StoredManifest]:
-        while not all(tag in self._read for tag in ids):
+        """The manifests at ``ids`` (absent tags left out). Raises only for a failure of these very tags: a chunk
+        that fails (one archived image in 100 ids, a throttled call) is read again version by version."""
+        while not all(tag in self._read or tag in self._unread for tag in ids):
             chunk = [tag for _, tag in zip(range(BATCH_GET_LIMIT), self._pending, strict=False)]
-            if not chunk:  # not in the planned order: read exactly what is asked
-                chunk = [tag for tag in ids if tag not in self._read]
-            self._manifests.update(self._registry.get_manifests(self._repository, chunk))
-            self._read.update(chunk)
+            if not chunk:  # not in the planned order: read exactly what is asked, below
+                break
+            try:
+                self._manifests.update(self._registry.get_manifests(self._repository, chunk))
+                self._read.update(chunk)
+            except AssemblyError:
+                self._unread.update(chunk)
+        own = [tag for tag in ids if tag not in self._read]
+        if own:
+            self._unread.difference_update(own)
+            self._manifests.update(self._registry.get_manifests(self._repository, own))
+            self._read.update(own)
         found = {tag: self._manifests.pop(tag) for tag in ids if tag in self._manifests}
         self._read.difference_update(ids)
         return found

@@ -159,6 +159,7 @@ def run(event: Any, context: LambdaContext, svc: ReconcileServices) -> dict[str,
     for status in STATUSES:
         metrics.add_metric(name=f"Reconcile{status.capitalize()}", unit=MetricUnit.Count, value=totals[status])
     metrics.add_metric(name="ReconcileWrites", unit=MetricUnit.Count, value=report.writes)
+    metrics.add_metric(name="SweepVersionFailed", unit=MetricUnit.Count, value=len(report.failed))
 
     summary = report.to_json(with_entries=False)
     summary["continuation"] = request.continuation

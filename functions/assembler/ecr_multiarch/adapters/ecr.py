@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
+import enum
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.config import Config
@@ -13,8 +14,12 @@ from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from ..domain import media_types
 from ..domain.digest import Digest, InvalidDigestError
 from ..domain.index import ImageIndex
+from ..domain.json_document import JsonDocumentError, parse_json_document
 from ..errors import (
     AccessDeniedError,
+    AssemblyError,
+    ConfigBlobMissingError,
+    ImageUnreadableError,
     ImmutableTagError,
     IndexRejectedError,
     ManifestIntegrityError,
@@ -45,10 +50,6 @@ BOTOCORE_CONFIG = Config(
     connect_timeout=5,
     read_timeout=15,
 )
-
-# Per-id BatchGetImage failures that mean "this tag is not there (any more)".
-_ABSENT_FAILURE_CODES = frozenset({"ImageNotFound", "ImageTagDoesNotMatchDigest", "MissingDigestAndTag"})
-
 
 def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
@@ -118,12 +119,7 @@ class EcrRegistry:
                 ),
             )
             for failure in response.get("failures", []):
-                code = failure.get("failureCode", "")
-                if code not in _ABSENT_FAILURE_CODES:
-                    raise TransientError(
-                        f"BatchGetImage failed for {repository} {failure.get('imageId', {})}: "
-                        f"{code} {failure.get('failureReason', '')}".strip()
-                    )
+                raise_image_failure(repository, failure)
             yield chunk, response.get("images", [])
 
     def list_tags(self, repository: str) -> list[str]:
@@ -150,11 +146,13 @@ class EcrRegistry:
 
     def list_repositories(self) -> list[str]:
         """The name of every repository of the registry (DescribeRepositories, pages of 1,000)."""
-        paginator = self._client.get_paginator("describe_repositories")
-        names: list[str] = []
-        for page in paginator.paginate(PaginationConfig={"PageSize": LIST_PAGE_SIZE}):
-            names.extend(str(repository["repositoryName"]) for repository in page.get("repositories", []))
-        return names
+        def pages() -> list[Any]:
+            paginator = self._client.get_paginator("describe_repositories")
+            return list(paginator.paginate(PaginationConfig={"PageSize": LIST_PAGE_SIZE}))
+
+        return [str(repository["repositoryName"])
+                for page in self._call("DescribeRepositories", "the registry", pages)
+                for repository in page.get("repositories", [])]
 
     def config_download_url(self, repository: str, digest: Digest) -> str:
         response = self._call(
@@ -200,34 +198,146 @@ class _AlreadyExists(Exception):
     """PutImage found the same bytes at the same tag: someone (a duplicate event, a retry) already wrote them."""
 
 
+# --------------------------------------------------------------------------------------------- the error table
+#
+# Every answer ECR can give that is not the data asked for, and what it means here. One table, so the reaction to a
+# code is decided once and read in one place (docs/errors.md shows the same table for operators); a unit test holds
+# it to botocore's model, so a code that a botocore upgrade brings fails the build until someone classifies it.
+
+
+class Reaction(enum.StrEnum):
+    ABSENT = "absent"  # the image is not there: an arch tag is awaited (``waiting``); nothing else is wrong
+    PERMANENT = "permanent"  # retrying cannot help: ``rejected``, with the code and what to do, reported once
+    TRANSIENT = "transient"  # may pass: TransientError (Lambda retries, then the dead-letter queue; the sweep retries)
+    DONE = "done"  # what was asked is already so (PutImage of bytes the tag already holds): success
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    reaction: Reaction
+    advice: str  # what the code means for this image and who can fix it; goes into the reason
+    error: type[AssemblyError] = PermanentError  # raised for PERMANENT / TRANSIENT
+
+
+def _permanent(advice: str, error: type[AssemblyError] = PermanentError) -> Classification:
+    return Classification(Reaction.PERMANENT, advice, error)
+
+
+def _transient(advice: str, error: type[AssemblyError] = TransientError) -> Classification:
+    return Classification(Reaction.TRANSIENT, advice, error)
+
+
+_ABSENT = Classification(Reaction.ABSENT, "not in the repository")
+
+# BatchGetImage ``failures[].failureCode``, per image id (botocore: shape ImageFailureCode).
+IMAGE_FAILURES: Mapping[str, Classification] = {
+    "ImageNotFound": _ABSENT,
+    "ImageTagDoesNotMatchDigest": _ABSENT,  # asked by tag and digest: the tag has moved on
+    "MissingDigestAndTag": _ABSENT,  # an id with neither: nothing to find
+    "ImageInaccessible": _permanent(
+        "the image is archived and cannot be pulled: restore it (aws ecr update-image-storage-class "
+        "--target-storage-class STANDARD) or push it again", ImageUnreadableError),
+    "KmsError": _permanent(
+        "the repository's KMS key cannot be used to read the image: the key is disabled or pending deletion, or the "
+        "function's role may not kms:Decrypt with it", ImageUnreadableError),
+    "UpstreamAccessDenied": _permanent(
+        "the pull-through cache's upstream registry refused the credentials: fix the cache rule's secret",
+        ImageUnreadableError),
+    "InvalidImageDigest": _permanent("ECR calls the digest invalid", ImageUnreadableError),
+    "InvalidImageTag": _permanent("ECR calls the tag invalid", ImageUnreadableError),
+    "ImageReferencedByManifestList": _permanent(
+        "the image is referenced by an image index and cannot be used this way", ImageUnreadableError),
+    "UpstreamTooManyRequests": _transient("the pull-through cache's upstream registry is throttling"),
+    "UpstreamUnavailable": _transient("the pull-through cache's upstream registry is unavailable"),
+}
+
+# A failure code this table does not know (ECR adds codes): reported as ``rejected`` with the code, never retried
+# in a loop. A retry cannot fix what nobody understood, and the next push or sweep tries again anyway; an
+# unclassified transient code costs one late index, an unclassified permanent one retried would cost an alarm
+# and a dead-letter queue full of events, forever.
+UNKNOWN_IMAGE_FAILURE = _permanent(
+    "a failure code ecr-multiarch does not know; it is reported, not retried (please report it)", ImageUnreadableError)
+
+_ANY = "*"
+# ClientError codes by (operation, code); ``*`` for every operation. botocore has already retried throttling, 5xx
+# and connection errors (adaptive mode): what arrives here outlived those retries.
+CLIENT_ERRORS: Mapping[tuple[str, str], Classification] = {
+    (_ANY, "ServerException"): _transient("ECR had an internal error"),
+    (_ANY, "ThrottlingException"): _transient("ECR throttled the calls (PutImage is 10 per second per account)"),
+    (_ANY, "RepositoryNotFoundException"): _permanent("the repository does not exist", RepositoryNotFoundError),
+    (_ANY, "AccessDeniedException"): _permanent(
+        "not allowed: add the repository to the stack's RepositoryNames parameter (or fix the IAM policy)",
+        AccessDeniedError),
+    (_ANY, "InvalidParameterException"): _permanent("ECR refused the request as invalid"),
+    (_ANY, "KmsException"): _permanent(
+        "the repository's KMS key cannot be used: the key is disabled or pending deletion, or the function's role "
+        "may not use it"),
+    (_ANY, "LimitExceededException"): _permanent("a service quota of the account is reached"),
+    # BatchGetImage
+    ("BatchGetImage", "UnableToGetUpstreamImageException"): _permanent(
+        "the pull-through cache could not get the image upstream, usually because of the credentials secret"),
+    # GetDownloadUrlForLayer (the config blob)
+    ("GetDownloadUrlForLayer", "LayersNotFoundException"): _permanent(
+        "the config blob the manifest names is not in the repository: the image is broken; push it again",
+        ConfigBlobMissingError),
+    ("GetDownloadUrlForLayer", "LayerInaccessibleException"): _permanent(
+        "the config blob is not available (archived, or not associated with an image): restore or push the image "
+        "again", ConfigBlobMissingError),
+    ("GetDownloadUrlForLayer", "UnableToGetUpstreamLayerException"): _transient(
+        "the pull-through cache could not get the config blob upstream"),
+    # PutImage (our index)
+    ("PutImage", "ImageAlreadyExistsException"): Classification(
+        Reaction.DONE, "the same bytes are already at the tag (a duplicate event, a retry): success"),
+    ("PutImage", "ImageTagAlreadyExistsException"): _permanent(
+        "the repository has immutable tags and the version tag already holds another image (make the repository "
+        "MUTABLE, or exclude version tags from immutability)", ImmutableTagError),
+    ("PutImage", "ReferencedImagesNotFoundException"): _transient(
+        "a child disappeared before the index was written", ReferencedImagesMissingError),
+    ("PutImage", "InvalidParameterException"): _permanent("ECR refused the index", IndexRejectedError),
+    ("PutImage", "ImageDigestDoesNotMatchException"): _permanent("ECR refused the index", IndexRejectedError),
+    ("PutImage", "LimitExceededException"): _permanent(
+        "ECR refused the index: a repository quota (images per repository, tags per image) is reached",
+        IndexRejectedError),
+    ("PutImage", "LayersNotFoundException"): _permanent("ECR refused the index", IndexRejectedError),
+}
+
+
+def classify_client_error(operation: str, code: str, http_status: int | None = None) -> Classification:
+    """The table's verdict; a code it does not list is transient when ECR answered 5xx or 429, else permanent (a 4xx
+    says the request is wrong, and it will be just as wrong on the next attempt)."""
+    known = CLIENT_ERRORS.get((operation, code)) or CLIENT_ERRORS.get((_ANY, code))
+    if known is not None:
+        return known
+    if http_status is not None and (http_status >= 500 or http_status == 429):
+        return _transient("an error code ecr-multiarch does not know, with a server-side status")
+    return _permanent("an error code ecr-multiarch does not know; it is reported, not retried (please report it)")
+
+
+def raise_image_failure(repository: str, failure: Mapping[str, Any]) -> None:
+    """One BatchGetImage ``failures`` entry: nothing for an absent image (left out of the result), else raised."""
+    code = str(failure.get("failureCode", ""))
+    verdict = IMAGE_FAILURES.get(code)
+    if verdict is None:
+        logger.warning("unknown BatchGetImage failure code", extra={"failure_code": code, "repository": repository})
+        verdict = UNKNOWN_IMAGE_FAILURE
+    if verdict.reaction in (Reaction.ABSENT, Reaction.DONE):
+        return
+    image_id = failure.get("imageId") or {}
+    image = image_id.get("imageTag") or image_id.get("imageDigest") or "an image"
+    reason = str(failure.get("failureReason") or "").strip()
+    raise verdict.error(f"{repository}:{image} cannot be read: {code}: {verdict.advice}"
+                        + (f" (ECR: {reason})" if reason else ""))
+
+
 def translate_client_error(error: ClientError, operation: str, repository: str) -> Exception:
-    """The error policy for ECR, in one place: which codes are permanent, which transient, and what to tell people.
-
-    Throttling and 5xx are retried by botocore first (adaptive mode); what still fails arrives here.
-    """
+    """The error for one ClientError, as the table says; ImageAlreadyExistsException is our success signal."""
     code, message = error_code(error), _message(error)
-    where = f"{operation} on {repository}"
-    if code == "ImageAlreadyExistsException":
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    verdict = classify_client_error(operation, code, status if isinstance(status, int) else None)
+    if verdict.reaction is Reaction.DONE:
         return _AlreadyExists()
-    if code == "RepositoryNotFoundException":
-        return RepositoryNotFoundError(f"repository {repository!r} does not exist ({operation})")
-    if code == "AccessDeniedException":
-        return AccessDeniedError(f"{where} is not allowed: add the repository to the stack's RepositoryNames "
-                                 f"parameter (or fix the IAM policy): {message}")
-    if code == "ImageTagAlreadyExistsException":
-        return ImmutableTagError(f"{repository} has immutable tags and the version tag already holds another image "
-                                 "(make the repository MUTABLE, or exclude version tags from immutability)")
-    if code == "ReferencedImagesNotFoundException":
-        return ReferencedImagesMissingError(f"{where}: a child disappeared before the index was written: {message}")
-    if code in _INDEX_REFUSED_CODES:
-        return IndexRejectedError(f"ECR refused the index ({where}): {code}: {message}")
-    return TransientError(f"{where} failed after retries: {code}: {message}")
-
-
-# ECR refused the index itself; the same children would give the same bytes and the same refusal.
-_INDEX_REFUSED_CODES = frozenset(
-    {"InvalidParameterException", "ImageDigestDoesNotMatchException", "LimitExceededException"}
-)
+    where = f"{operation} on {repository}" + (" failed after retries" if verdict.reaction is Reaction.TRANSIENT else "")
+    return verdict.error(f"{where}: {code}: {verdict.advice}" + (f": {message}" if message else ""))
 
 
 def _stored_manifest(image: dict[str, Any], asked: set[str]) -> StoredManifest | None:
@@ -265,7 +375,8 @@ def _manifest_by_digest(image: dict[str, Any], asked: set[Digest]) -> StoredMani
 
 def _declared_media_type(body: bytes) -> str | None:
     try:
-        value = json.loads(body).get("mediaType")
-    except (ValueError, AttributeError):
+        document = parse_json_document(body, "manifest")  # bounded: hostile bytes are never a crash
+    except JsonDocumentError:
         return None
+    value = document.get("mediaType") if isinstance(document, dict) else None
     return value if isinstance(value, str) else None

@@ -14,6 +14,7 @@ from typing import Any
 
 from . import media_types
 from .digest import Digest, InvalidDigestError
+from .json_document import quoted
 from .manifest import InvalidManifestError, parse_stored_document
 from .platform import ExpectedPlatform, InvalidConfigError, Platform, platform_from_config
 
@@ -78,7 +79,7 @@ def _entry(raw: Any, position: int) -> IndexEntry:
 def index_entries(body: bytes, media_type: str) -> tuple[IndexEntry, ...]:
     """Every descriptor of an index stored as ``media_type``."""
     if media_type not in media_types.INDEXES:
-        raise InvalidManifestError(f"has media type {media_type!r}, not an index")
+        raise InvalidManifestError(f"has media type {quoted(media_type)}, not an index")
     document = parse_stored_document(body, media_type, "index")
     manifests = document.get("manifests")
     if not isinstance(manifests, list):
@@ -96,7 +97,9 @@ def select_for_platform(body: bytes, media_type: str, expected: ExpectedPlatform
     images = [e for e in entries if e.attests is None and e.media_type in media_types.IMAGE_MANIFESTS]
     matching = [e for e in images if e.platform is not None and expected.admits(e.platform)]
     if not matching:
-        listed = ", ".join(str(e.platform or "no platform") for e in entries) or "nothing"
+        listed = ", ".join(str(e.platform or "no platform") for e in entries[:10]) or "nothing"
+        if len(entries) > 10:
+            listed += f" and {len(entries) - 10} more"
         raise InvalidManifestError(f"is an index with no image manifest for {expected} (it lists: {listed})")
     if len(matching) > 1:
         raise InvalidManifestError(

@@ -25,7 +25,7 @@ from .digest import Digest
 from .index import ChildDescriptor, ImageIndex, IndexFormat, build_index, listed_platforms
 from .manifest import InvalidManifestError
 from .platform import ExpectedPlatform, Platform, same_host_platform
-from .tags import arch_tag
+from .tags import AmbiguousVersionError, arch_tag, version_arch_tags
 
 FORCE_HINT = "`ecr-multiarch assemble <repository>:<version> --force`, or the repository tag " \
              "ecr-multiarch:replace=always"
@@ -141,7 +141,10 @@ def first_look(
     repository: str, version: str, rules: Rules, read: Mapping[str, Held], pushed_tag: str | None = None
 ) -> Unseen | Waiting | Rejected | Unchanged | Candidate:
     """What the read of ``version``'s arch tags and version tag calls for before any config is downloaded."""
-    tags = {suffix: arch_tag(version, suffix) for suffix in rules.required_architectures}
+    try:  # the tag grammar of the event path and the sweep: every tag must read back as this version
+        tags = version_arch_tags(version, rules.required_architectures, rules.suffixes)
+    except AmbiguousVersionError as error:
+        return Rejected(f"{repository}: {error}")
     if pushed_tag is not None and pushed_tag not in read:
         return Unseen(pushed_tag)
     missing = tuple(tag for tag in tags.values() if tag not in read)

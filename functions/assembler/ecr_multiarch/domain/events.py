@@ -1,4 +1,9 @@
-"""Classifying an "ECR Image Action" event: is it an arch-tag push this function must act on, and if not, why not.
+"""Classifying an ECR event: is it an arch tag that arrived (pushed here, or replicated here from another region
+or account) that this function must act on, and if not, why not.
+
+Two kinds arrive: "ECR Image Action" (action-type PUSH) for a push into this registry, and "ECR Replication Action"
+(action-type REPLICATE) in a replication destination, where the image arrives without any push event. Both carry
+repository-name, image-digest, image-tag and result; a replication event adds source-account and source-region.
 
 Everything but action-type, repository-name, result and image-digest is optional in real events; delivery is at
 least once. Our own index writes come back as PUSH events too: a tag without a known suffix is skipped here (the
@@ -15,6 +20,7 @@ from typing import Any
 
 from . import media_types
 from .digest import Digest, InvalidDigestError
+from .json_document import quoted
 from .tags import ArchTag, parse_arch_tag
 
 # ECR's repository name grammar (2 to 256 characters), so a malformed name is skipped here, not sent to ECR.
@@ -22,6 +28,9 @@ _REPOSITORY_NAME = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[.
 
 ECR_SOURCE = "aws.ecr"
 IMAGE_ACTION = "ECR Image Action"
+REPLICATION_ACTION = "ECR Replication Action"
+# The action-type each detail-type must carry for an image that is now here (a DELETE is not one).
+ARRIVAL_ACTIONS = {IMAGE_ACTION: "PUSH", REPLICATION_ACTION: "REPLICATE"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +64,11 @@ def classify_event(event: Any, suffixes: Iterable[str]) -> ArchPush | Skip:
     """Never raises: anything unexpected is a Skip with a reason that names what was wrong."""
     if not isinstance(event, Mapping):
         return Skip("event is not a JSON object")
-    if event.get("source") != ECR_SOURCE or event.get("detail-type") != IMAGE_ACTION:
-        return Skip(f"not an ECR image action (source={event.get('source')!r}, "
-                    f"detail-type={event.get('detail-type')!r})")
+    detail_type = event.get("detail-type")
+    if event.get("source") != ECR_SOURCE or not isinstance(detail_type, str) or detail_type not in ARRIVAL_ACTIONS:
+        return Skip(f"not an ECR image action or replication action (source={quoted(event.get('source'))}, "
+                    f"detail-type={quoted(detail_type)})")
+    action = ARRIVAL_ACTIONS[detail_type]
     detail = event.get("detail")
     if not isinstance(detail, Mapping):
         return Skip("event has no detail object")
@@ -67,12 +78,12 @@ def classify_event(event: Any, suffixes: Iterable[str]) -> ArchPush | Skip:
         return Skip("event has no repository-name")
     if not (2 <= len(repository) <= 256 and _REPOSITORY_NAME.fullmatch(repository)):
         return Skip("repository-name is not a valid ECR repository name")
-    if detail.get("action-type") != "PUSH":
-        return Skip(f"action-type is {detail.get('action-type')!r}, not PUSH", repository, tag)
+    if detail.get("action-type") != action:
+        return Skip(f"action-type is {quoted(detail.get('action-type'))}, not {action}", repository, tag)
     if detail.get("result") != "SUCCESS":
-        return Skip(f"result is {detail.get('result')!r}, not SUCCESS", repository, tag)
+        return Skip(f"result is {quoted(detail.get('result'))}, not SUCCESS", repository, tag)
     if tag is None:
-        return Skip("untagged push", repository)
+        return Skip("untagged push" if action == "PUSH" else "untagged image replicated", repository)
     manifest_media_type = _text(detail, "manifest-media-type")
     parsed = parse_arch_tag(tag, suffixes)
     if parsed is None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from . import media_types
 from .digest import Digest
+from .json_document import parse_json_document
 from .platform import InvalidConfigError, Platform, platform_from_config
 
 
@@ -148,7 +149,7 @@ def listed_platforms(index_body: bytes) -> tuple[Platform, ...] | None:
     An index entry's ``platform`` object uses the config's own field names, so one reader serves both.
     """
     try:
-        entries = json.loads(index_body)["manifests"]
+        entries = parse_json_document(index_body, "index")["manifests"]  # bounded: never RecursionError
         return tuple(platform_from_config(entry["platform"]) for entry in entries)
     except (ValueError, KeyError, TypeError, InvalidConfigError):
         return None

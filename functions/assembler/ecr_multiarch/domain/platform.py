@@ -7,6 +7,7 @@ their canonical OCI names so that ``x86_64`` in a config still satisfies an ``-a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,13 @@ from typing import Any
 
 class InvalidConfigError(ValueError):
     """An image config that does not state a usable platform."""
+
+
+# Platform values are Go's GOOS / GOARCH words, variants like "v7", Windows builds like "10.0.17763.5206", features
+# like "win32k": short printable ASCII. Anything else cannot fit a suffix, and must not be copied into an index, a
+# reason or a log line (a megabyte-long "architecture" would be quoted in every rejection).
+_PLATFORM_VALUE = re.compile(r"[\x21-\x7e]{1,128}")
+MAX_OS_FEATURES = 32
 
 
 # architecture alias -> (canonical architecture, variant implied by the alias or None)
@@ -89,6 +97,9 @@ def _optional_string(config: Mapping[str, Any], key: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise InvalidConfigError(f"config field {key!r} is not a string")
+    if not _PLATFORM_VALUE.fullmatch(value):
+        raise InvalidConfigError(f"config field {key!r} is not a platform value (1 to 128 printable ASCII "
+                                 "characters, no spaces)")
     return value
 
 
@@ -103,6 +114,9 @@ def platform_from_config(config: Mapping[str, Any]) -> Platform:
     features = config.get("os.features") or ()
     if not isinstance(features, list | tuple) or not all(isinstance(f, str) for f in features):
         raise InvalidConfigError("config field 'os.features' is not a list of strings")
+    if len(features) > MAX_OS_FEATURES or not all(_PLATFORM_VALUE.fullmatch(f) for f in features):
+        raise InvalidConfigError(f"config field 'os.features' is not a list of at most {MAX_OS_FEATURES} platform "
+                                 "values (1 to 128 printable ASCII characters each)")
     os_name, architecture, variant = normalize(os_name, architecture, _optional_string(config, "variant"))
     return Platform(
         os=os_name,
