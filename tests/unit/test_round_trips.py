@@ -39,15 +39,17 @@ class SlowRegistry:
 
 
 def rounds(intervals: Sequence[tuple[str, float, float]]) -> list[list[str]]:
-    """Calls grouped into sequential round trips: a call starting before the round's first call ends joins it."""
-    grouped: list[list[str]] = []
-    round_end = float("-inf")
-    for name, start, end in sorted(intervals, key=lambda interval: interval[1]):
-        if start < round_end:
-            grouped[-1].append(name)
-        else:
-            grouped.append([name])
-            round_end = end
+    """Calls grouped into sequential round trips: a call's round is one more than the deepest round among the calls
+    that had ended when it started (the longest chain of calls waiting on each other). Unlike grouping by the first
+    call's end, a sibling delayed by the scheduler cannot push a dependent call into its round."""
+    ordered = sorted(intervals, key=lambda interval: interval[1])
+    level: list[int] = []
+    for name, start, _ in ordered:
+        before = [level[i] for i, (_, _, other_end) in enumerate(ordered[:len(level)]) if other_end <= start]
+        level.append(1 + max(before, default=0))
+    grouped: list[list[str]] = [[] for _ in range(max(level, default=0))]
+    for (name, _, _), depth in zip(ordered, level, strict=True):
+        grouped[depth - 1].append(name)
     return [sorted(group) for group in grouped]
 
 
