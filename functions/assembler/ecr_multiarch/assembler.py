@@ -24,7 +24,7 @@ from .convergence import MAX_ATTEMPTS, IndexWriter
 from .domain.decision import Candidate, Rejected, Unchanged, Unseen, Waiting, Write, decide_index, first_look
 from .domain.digest import Digest
 from .domain.policy import ENABLED_TAG
-from .domain.tags import arch_tag
+from .domain.tags import AmbiguousVersionError, arch_tag, version_arch_tags
 from .errors import PermanentError, TransientError
 from .outcome import Outcome, OutcomeKind
 from .ports import BlobReader, Registry, RepositoryTagSource, StoredManifest
@@ -156,6 +156,10 @@ class Assembler:
 
         def first_read() -> None:
             try:
+                version_arch_tags(version, self.settings.required_architectures, self.settings.suffixes)
+            except AmbiguousVersionError:
+                return  # refused by the tag grammar before any read: _plan says why
+            try:
                 outcome["read"] = self._registry.get_manifests(repository, self.version_tags(version))
             except Exception as error:  # handed to the calling thread, raised there if the read is used
                 outcome["error"] = error
@@ -170,12 +174,16 @@ class Assembler:
             return settings, None
         if "error" in outcome:
             raise outcome["error"]
-        return settings, outcome["read"]
+        return settings, outcome.get("read")
 
     def _plan(self, job: _Job, prefetched: Mapping[str, StoredManifest] | None) -> Decision:
         """One read (fresh unless prefetched), and what it calls for."""
         repository, version, settings, pushed = job.repository, job.version, job.settings, job.pushed
-        wanted = [*(arch_tag(version, suffix) for suffix in settings.required_architectures), version]
+        try:  # the one tag grammar, before any read: every arch tag must read back as this version
+            arch_tags = version_arch_tags(version, settings.required_architectures, settings.suffixes)
+        except AmbiguousVersionError as error:
+            return Rejected(f"{repository}: {error}")
+        wanted = [*arch_tags.values(), version]
         if prefetched is None:
             read = self._registry.get_manifests(repository, wanted)
         else:
