@@ -37,7 +37,9 @@ from .reconcile import (
 
 logger = Logger(service="ecr-multiarch")
 metrics = Metrics(namespace="EcrMultiarch", service="ecr-multiarch")
-tracer = Tracer(service="ecr-multiarch")
+# As in handler.py: no auto-patching (Powertools would patch requests and httplib, and X-Ray records exception text,
+# which for a failed blob download holds the presigned URL); services() patches botocore only.
+tracer = Tracer(service="ecr-multiarch", auto_patch=False)
 copy_config_to_registered_loggers(source_logger=logger, include={"ecr_multiarch"})
 
 # Below the ~16 invocations after which Lambda's recursive-loop detection drops a self-invoking chain.
@@ -97,6 +99,7 @@ def services(account_id: str | None = None) -> ReconcileServices:
         from .settings import Settings
 
         settings = Settings.from_environment(os.environ)
+        tracer.patch(("botocore",))  # a no-op when tracing is disabled
         registry = EcrRegistry(boto3.client("ecr", config=BOTOCORE_CONFIG), account_id=account_id)
         # Repository tags (ecr-multiarch:*) apply to sweeps as to events: an opted-out repository is not swept.
         assembler = Assembler(registry, HttpBlobReader(), settings, PlatformCache(PLATFORM_CACHE_ENTRIES),
