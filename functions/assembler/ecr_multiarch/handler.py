@@ -15,6 +15,7 @@ from aws_lambda_powertools.logging.utils import copy_config_to_registered_logger
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from . import notify
 from .assembler import Assembler
 from .aws_context import account_of
 from .domain.events import Skip, classify_event
@@ -88,6 +89,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.error("unexpected failure; the event will be retried", extra={"error_type": type(error).__name__})
         raise
     metrics.add_metric(name=outcome.kind.value.capitalize(), unit=MetricUnit.Count, value=1)
+    # Created/updated/rejected: one event for pipelines. Never raises; what failed is logged and counted here.
+    if unpublished := notify.publish_outcomes([outcome]):
+        metrics.add_metric(name="EventsNotPublished", unit=MetricUnit.Count, value=unpublished)
     result = outcome.to_json()
     log_extra: dict[str, Any] = {"result": result}
     if outcome.index is not None and outcome.kind is not OutcomeKind.UNCHANGED:
