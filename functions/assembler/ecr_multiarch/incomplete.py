@@ -92,12 +92,15 @@ class IncompleteVersionFinder:
         return WaitingVersion(outcome.repository, outcome.version, present, outcome.missing)
 
 
-def finder_for(ecr_client: object, settings_for: Callable[[str], Settings | None],
-               environ: Mapping[str, str]) -> IncompleteVersionFinder:
+def finder_for(ecr_client: object, settings_for: Callable[[str], Settings | None], environ: Mapping[str, str],
+               clock: Callable[[], datetime] | None = None) -> IncompleteVersionFinder:
     """The finder the function and the CLI use: DescribeImages on ``ecr_client``, INCOMPLETE_AFTER_HOURS."""
     from .adapters.push_times import EcrPushTimes
 
-    return IncompleteVersionFinder(EcrPushTimes(ecr_client), settings_for, parse_incomplete_after(environ))
+    threshold = parse_incomplete_after(environ)
+    if clock is None:
+        return IncompleteVersionFinder(EcrPushTimes(ecr_client), settings_for, threshold)
+    return IncompleteVersionFinder(EcrPushTimes(ecr_client), settings_for, threshold, clock)
 
 
 def incomplete_lines(versions: Sequence[IncompleteVersion], threshold: timedelta) -> list[str]:
