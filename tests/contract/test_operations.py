@@ -132,7 +132,7 @@ def test_the_key_policy_lets_this_accounts_alarms_use_the_key_and_the_account_ma
     source_arn = cloudwatch["Condition"]["ArnLike"]["aws:SourceArn"]
     for alarm in alarms_using_the_topic(template):
         assert fnmatch.fnmatchcase(alarm_arn(template, alarm), source_arn), alarm
-    assert not fnmatch.fnmatchcase(f"arn:aws:cloudwatch:us-east-1:999999999999:alarm:x", source_arn)
+    assert not fnmatch.fnmatchcase("arn:aws:cloudwatch:us-east-1:999999999999:alarm:x", source_arn)
     assert len(statements) == 2
 
 
