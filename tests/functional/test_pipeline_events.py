@@ -30,6 +30,13 @@ ARM64 = make_image("arm64", variant="v8")
 PUBLISHED_SAMPLES = EVENTS / "published"
 
 
+@pytest.fixture(autouse=True)
+def metrics_enabled(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `make demo` (an earlier test) disables metrics for the process; disabled, Powertools never clears them, so
+    # these tests' metrics would pile up into later tests' output.
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+
+
 @pytest.fixture
 def pipeline_queue(ecr: FakeEcr, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A queue receiving every ecr-multiarch event from the default bus; the functions publish to that bus."""
