@@ -106,10 +106,14 @@ def function_property(template: dict[str, Any], name: str) -> Any:
     return template.get("Globals", {}).get("Function", {})[name]
 
 
-def the_rule_pattern(function: dict[str, Any]) -> dict[str, Any]:
+def the_rule_pattern(function: dict[str, Any], **overrides: str) -> dict[str, Any]:
+    """The rule's pattern as CloudFormation resolves it for these parameter values (defaults otherwise)."""
     rules = [e for e in function["Properties"]["Events"].values() if e["Type"] == "EventBridgeRule"]
     assert len(rules) == 1, "expected exactly one EventBridgeRule event on the function"
-    return rules[0]["Properties"]["Pattern"]
+    template = load_template()
+    pattern: dict[str, Any] = Evaluator(template, {**parameter_defaults(template), **overrides}).resolve(
+        rules[0]["Properties"]["Pattern"])
+    return pattern
 
 
 def load_event(name: str) -> dict[str, Any]:
@@ -139,8 +143,9 @@ class Evaluator:
             return [item for item in items if item is not NO_VALUE]
         if not isinstance(node, dict):
             return node
-        if len(node) != 1:
-            return {key: self.resolve(value) for key, value in node.items()}
+        if len(node) != 1 or not next(iter(node)).startswith(("Fn::", "Ref", "Condition")):
+            resolved = {key: self.resolve(value) for key, value in node.items()}
+            return {key: value for key, value in resolved.items() if value is not NO_VALUE}  # AWS::NoValue: no key
         ((key, arg),) = node.items()
         if key == "Ref":
             if arg == "AWS::NoValue":
@@ -181,7 +186,7 @@ def resolved_environment(template: dict[str, Any], **overrides: str) -> dict[str
     return resolved
 
 
-def policy_statements(template: dict[str, Any], **overrides: str) -> list[dict[str, Any]]:
+def policy_statements(template: dict[str, Any], *, ecr_only: bool = True, **overrides: str) -> list[dict[str, Any]]:
     parameters = {**parameter_defaults(template), **overrides}
     policies = template["Resources"][FUNCTION_ID]["Properties"]["Policies"]
     evaluator = Evaluator(template, parameters)
@@ -191,6 +196,8 @@ def policy_statements(template: dict[str, Any], **overrides: str) -> list[dict[s
             "only inline policy documents are allowed (no managed or SAM policy templates)"
         )
         statements.extend(evaluator.resolve(policy["Statement"]))
+    if ecr_only:  # events:PutEvents has its own tests (test_operations)
+        statements = [s for s in statements if all(a.startswith("ecr:") for a in as_list(s["Action"]))]
     return statements
 
 
@@ -374,16 +381,23 @@ def settings_module() -> Any:
     return importlib.import_module("ecr_multiarch.settings")
 
 
+def variables_read() -> set[str]:
+    """What the function's code reads: the settings' variables and the event notifier's."""
+    settings_module()
+    return set(settings_module().ENVIRONMENT_VARIABLES) | set(
+        importlib.import_module("ecr_multiarch.notify").NOTIFY_ENVIRONMENT_VARIABLES)
+
+
 def test_every_variable_the_settings_read_is_set(template: dict[str, Any]) -> None:
     declared = set(function_property(template, "Environment")["Variables"])
-    read = set(settings_module().ENVIRONMENT_VARIABLES)
+    read = variables_read()
     missing = read - declared - set(LAMBDA_RUNTIME_ENVIRONMENT)
     assert not missing, f"settings read variables the template does not set: {sorted(missing)}"
 
 
 def test_every_non_powertools_variable_is_read_by_the_settings(template: dict[str, Any]) -> None:
     declared = {v for v in function_property(template, "Environment")["Variables"] if not v.startswith("POWERTOOLS_")}
-    unread = declared - set(settings_module().ENVIRONMENT_VARIABLES)
+    unread = declared - variables_read()
     assert not unread, f"template sets variables nobody reads: {sorted(unread)}"
 
 
@@ -423,7 +437,7 @@ def test_required_architectures_default_uses_known_suffixes(template: dict[str, 
 # ------------------------------------------------------------------------ event rule
 
 
-MATCHING_EVENTS = ("push-amd64.json", "push-arm64.json")
+MATCHING_EVENTS = ("push-amd64.json", "push-arm64.json", "replicate-arm64.json")
 NON_MATCHING_EVENTS = ("push-index.json", "push-untagged.json", "delete-amd64.json")
 
 
@@ -597,6 +611,8 @@ def test_repository_names_pattern(template: dict[str, Any], names: str, valid: b
 DOCUMENTED_KEYS = {"version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"}
 REQUIRED_DETAIL_KEYS = {"result", "repository-name", "image-digest", "action-type"}
 OPTIONAL_DETAIL_KEYS = {"image-tag", "manifest-media-type", "artifact-media-type"}
+# ECR Replication Action (in the destination region): where the image came from, and no media types.
+REPLICATION_DETAIL_KEYS = REQUIRED_DETAIL_KEYS | {"image-tag", "source-account", "source-region"}
 MANIFEST_MEDIA_TYPES = {
     "application/vnd.docker.distribution.manifest.v2+json",
     "application/vnd.docker.distribution.manifest.list.v2+json",
@@ -612,16 +628,21 @@ def test_event_file_has_the_documented_shape(event_file: str) -> None:
     assert event["version"] == "0"
     assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", event["id"])
     assert event["source"] == "aws.ecr"
-    assert event["detail-type"] == "ECR Image Action"
+    assert event["detail-type"] in {"ECR Image Action", "ECR Replication Action"}
     assert re.fullmatch(r"\d{12}", event["account"])
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", event["time"])
     assert re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", event["region"])
     assert isinstance(event["resources"], list)
 
     detail = event["detail"]
-    assert REQUIRED_DETAIL_KEYS <= set(detail) <= REQUIRED_DETAIL_KEYS | OPTIONAL_DETAIL_KEYS
+    if event["detail-type"] == "ECR Replication Action":
+        assert set(detail) == REPLICATION_DETAIL_KEYS and detail["action-type"] == "REPLICATE"
+        assert re.fullmatch(r"\d{12}", detail["source-account"])
+        assert re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", detail["source-region"])
+    else:
+        assert REQUIRED_DETAIL_KEYS <= set(detail) <= REQUIRED_DETAIL_KEYS | OPTIONAL_DETAIL_KEYS
+        assert detail["action-type"] in {"PUSH", "DELETE"}
     assert detail["result"] == "SUCCESS"
-    assert detail["action-type"] in {"PUSH", "DELETE"}
     assert re.fullmatch(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*", detail["repository-name"])
     assert re.fullmatch(r"sha256:[0-9a-f]{64}", detail["image-digest"])
     assert isinstance(detail.get("image-tag", ""), str)
@@ -676,5 +697,6 @@ def test_reserved_concurrency_is_a_parameter_and_zero_means_none(template: dict[
 
 
 def test_logs_are_kept_for_a_bounded_time_and_tracing_is_on(template: dict[str, Any]) -> None:
+    # The log group's name and wiring: test_operations.
     assert template["Resources"]["AssemblerFunctionLogGroup"]["Properties"]["RetentionInDays"] > 0
     assert function_property(template, "Tracing") == "Active"

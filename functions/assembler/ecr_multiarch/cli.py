@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from .domain.index import ImageIndex, IndexFormat
 from .domain.tags import is_valid_tag, parse_arch_tag
 from .errors import PermanentError, TransientError
+from .incomplete import IncompleteVersionFinder, incomplete_lines
 from .outcome import Outcome, OutcomeKind
 from .reconcile import (
     Cursor,
@@ -352,8 +353,12 @@ def run_plan(args: argparse.Namespace) -> int:
         OutcomeKind.PLANNED: "update" if version in current else "create",
     }.get(outcome.kind, outcome.kind.value)
     tags_by_digest = {str(manifest.digest): tag for tag, manifest in current.items() if tag != version}
+    finder = _incomplete_finder(args, assembler)  # a waiting version stuck for too long (ops)
+    incomplete = finder.find([outcome])
     if args.json:
         document = {**outcome.to_json(), "decision": decision}
+        if outcome.kind is OutcomeKind.WAITING:
+            document["incomplete"] = incomplete[0].to_json() if incomplete else None
         if outcome.index is not None:
             document["index"] = outcome.index.to_json()
             document["manifest"] = outcome.index.body.decode("ascii")
@@ -362,7 +367,18 @@ def run_plan(args: argparse.Namespace) -> int:
         _print_json(document)
     else:
         print(_plan_text(outcome, decision, tags_by_digest))
+        print("\n".join(incomplete_lines(incomplete, finder.threshold)), end="\n" if incomplete else "")
     return _exit_code([outcome.kind.value])
+
+
+def _incomplete_finder(args: argparse.Namespace, assembler: Assembler) -> IncompleteVersionFinder:
+    import boto3
+
+    from .adapters.ecr import BOTOCORE_CONFIG
+    from .incomplete import finder_for
+
+    session = boto3.session.Session(profile_name=args.profile, region_name=args.region)
+    return finder_for(session.client("ecr", config=BOTOCORE_CONFIG), assembler.settings_for, os.environ)
 
 
 def _plan_text(outcome: Outcome, decision: str, tags_by_digest: dict[str, str]) -> str:
@@ -438,10 +454,14 @@ def run_reconcile(args: argparse.Namespace) -> int:
             _note(f"no repository matches {', '.join(patterns)}")
     with _progress(not args.no_progress) as progress:
         report = reconciler.sweep(repositories, cursor=cursor, time_budget=args.time_budget, on_progress=progress)
+    finder = _incomplete_finder(args, reconciler.assembler)  # stuck versions (ops; INCOMPLETE_AFTER_HOURS)
+    incomplete = finder.find(entry.outcome for entry in report.entries if entry.outcome is not None)
     if args.json:
-        _print_json({**report.to_json(), "dryRun": settings.dry_run})
+        _print_json({**report.to_json(), "dryRun": settings.dry_run,
+                     "incomplete": [version.to_json() for version in incomplete]})
     else:
         print(_summary_text(report, dry_run=settings.dry_run, verbose=args.verbose))
+        print("\n".join(incomplete_lines(incomplete, finder.threshold)), end="\n" if incomplete else "")
     return _exit_code([entry.status for entry in report.entries])
 
 

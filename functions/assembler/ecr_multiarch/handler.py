@@ -22,6 +22,7 @@ from aws_lambda_powertools.logging.utils import copy_config_to_registered_logger
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from . import notify
 from .aws_context import account_of
 from .domain.events import Skip, classify_event
 from .errors import TransientError
@@ -64,9 +65,9 @@ def current_settings() -> Settings:
     return _settings
 
 
-def aws_client(service: str) -> Any:
-    """A botocore client with the service's retry and timeout policy, from the one session this container keeps
-    (the session caches the service models; a second client costs a fraction of the first)."""
+def aws_client(service: str, config: Any = None) -> Any:
+    """A botocore client (ECR's retry and timeout policy unless ``config``), from the one session this container
+    keeps (the session caches the service models; a second client costs a fraction of the first)."""
     global _session  # noqa: PLW0603
     from .adapters.ecr import BOTOCORE_CONFIG
 
@@ -74,7 +75,14 @@ def aws_client(service: str) -> Any:
         import botocore.session
 
         _session = botocore.session.get_session()
-    return _session.create_client(service, config=BOTOCORE_CONFIG)
+    return _session.create_client(service, config=config or BOTOCORE_CONFIG)
+
+
+def events_client() -> Any:
+    """The EventBridge client for pipeline events, from the same session (no boto3 import on a cold start)."""
+    from .adapters.eventbridge import events_client_config
+
+    return aws_client("events", events_client_config())
 
 
 def services(account_id: str | None = None) -> Assembler:
@@ -156,6 +164,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.error("unexpected failure; the event will be retried", extra={"error_type": type(error).__name__})
         raise
     metrics.add_metric(name=outcome.kind.value.capitalize(), unit=MetricUnit.Count, value=1)
+    # Created/updated/rejected: one event for pipelines. Never raises; what failed is logged and counted here.
+    if unpublished := notify.publish_outcomes([outcome], events_client):
+        metrics.add_metric(name="EventsNotPublished", unit=MetricUnit.Count, value=unpublished)
     result = outcome.to_json()
     log_extra: dict[str, Any] = {"result": result}
     if outcome.index is not None and outcome.kind is not OutcomeKind.UNCHANGED:

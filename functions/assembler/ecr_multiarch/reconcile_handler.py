@@ -24,20 +24,25 @@ from aws_lambda_powertools.logging.utils import copy_config_to_registered_logger
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from . import notify
 from .aws_context import account_of
+from .incomplete import IncompleteVersionFinder
 from .reconcile import (
     STATUSES,
     Cursor,
     CursorError,
     Reconciler,
     ReconcileSettings,
+    SweepReport,
     is_pattern,
     parse_repository_patterns,
 )
 
 logger = Logger(service="ecr-multiarch")
 metrics = Metrics(namespace="EcrMultiarch", service="ecr-multiarch")
-tracer = Tracer(service="ecr-multiarch")
+# As in handler.py: no auto-patching (Powertools would patch requests and httplib, and X-Ray records exception text,
+# which for a failed blob download holds the presigned URL); services() patches botocore only.
+tracer = Tracer(service="ecr-multiarch", auto_patch=False)
 copy_config_to_registered_loggers(source_logger=logger, include={"ecr_multiarch"})
 
 # Below the ~16 invocations after which Lambda's recursive-loop detection drops a self-invoking chain.
@@ -57,6 +62,7 @@ class ReconcileServices:
     reconciler: Reconciler
     settings: ReconcileSettings
     invoke_async: Invoker
+    incomplete: IncompleteVersionFinder | None = None  # None: stuck versions are not looked for
 
 
 _services: ReconcileServices | None = None
@@ -93,16 +99,20 @@ def services(account_id: str | None = None) -> ReconcileServices:
         from .adapters.ecr import BOTOCORE_CONFIG, EcrRegistry
         from .adapters.http_blobs import HttpBlobReader
         from .assembler import Assembler, PlatformCache
+        from .incomplete import finder_for
         from .reconcile import PLATFORM_CACHE_ENTRIES
         from .settings import Settings
 
         settings = Settings.from_environment(os.environ)
-        registry = EcrRegistry(boto3.client("ecr", config=BOTOCORE_CONFIG), account_id=account_id)
+        tracer.patch(("botocore",))  # a no-op when tracing is disabled
+        client = boto3.client("ecr", config=BOTOCORE_CONFIG)
+        registry = EcrRegistry(client, account_id=account_id)
         # Repository tags (ecr-multiarch:*) apply to sweeps as to events: an opted-out repository is not swept.
         assembler = Assembler(registry, HttpBlobReader(), settings, PlatformCache(PLATFORM_CACHE_ENTRIES),
                               repository_tags=registry)
         _services = ReconcileServices(
-            Reconciler(registry, assembler), ReconcileSettings.from_environment(os.environ), lambda_invoker()
+            Reconciler(registry, assembler), ReconcileSettings.from_environment(os.environ), lambda_invoker(),
+            finder_for(client, assembler.settings_for, os.environ),
         )
     return _services
 
@@ -163,10 +173,26 @@ def run(event: Any, context: LambdaContext, svc: ReconcileServices) -> dict[str,
 
     summary = report.to_json(with_entries=False)
     summary["continuation"] = request.continuation
+    summary["incomplete"] = _report_incomplete_and_publish(report, svc)
     if report.cursor is not None:
         summary["continued"] = _hand_on(report.cursor, request, bool(report.entries), context, svc)
     logger.info("sweep summary", extra={"summary": summary})
     return summary
+
+
+def _report_incomplete_and_publish(report: SweepReport, svc: ReconcileServices) -> list[dict[str, Any]]:
+    """Stuck versions (metric, log line each) and the pipeline events of this invocation's writes, rejections and
+    stuck versions; returns the stuck versions for the summary. Neither turns the sweep into a failure."""
+    outcomes = [entry.outcome for entry in report.entries if entry.outcome is not None]
+    stuck = svc.incomplete.find(outcomes) if svc.incomplete is not None else []
+    metrics.add_metric(name="IncompleteVersions", unit=MetricUnit.Count, value=len(stuck))
+    for version in stuck:
+        logger.warning("version incomplete", extra={"incomplete": version.to_json()})
+    events = [*notify.outcome_events(outcomes), *map(notify.incomplete_event, stuck)]
+    unpublished = notify.notifier().publish(events) if events else 0
+    if unpublished:
+        metrics.add_metric(name="EventsNotPublished", unit=MetricUnit.Count, value=unpublished)
+    return [version.to_json() for version in stuck]
 
 
 def _hand_on(cursor: Cursor, request: ReconcileRequest, progressed: bool, context: LambdaContext,
