@@ -16,7 +16,7 @@ from devkit.images import make_image
 from ecr_multiarch import handler
 from ecr_multiarch.adapters.ecr import EcrRegistry
 from ecr_multiarch.adapters.http_blobs import HttpBlobReader
-from ecr_multiarch.assembler import Assembler
+from ecr_multiarch.assembler import MAX_ATTEMPTS, Assembler
 from ecr_multiarch.domain.digest import Digest
 from ecr_multiarch.domain.index import ImageIndex
 from ecr_multiarch.errors import (
@@ -141,7 +141,15 @@ def test_a_tag_that_never_settles_raises_for_a_lambda_retry(seeded: FakeEcr) -> 
 
     with pytest.raises(UnsettledError):
         Assembler(AlwaysRepushed(real, seeded.client), HttpBlobReader(), Settings()).assemble("golang", VERSION)
-    assert seeded.image_at("golang", VERSION) is None
+    # ECR keeps each replaced arm64 image (untagged), so every attempt's write lands; each is stale by the time it
+    # is verified, and the last one stays at the tag until Lambda's retry reads afresh.
+    written = [call.params for call in seeded.calls
+               if call.operation == "put_image" and call.params["imageTag"] == VERSION]
+    assert len(written) == MAX_ATTEMPTS
+    stored, current = seeded.image_at("golang", VERSION), seeded.image_at("golang", f"{VERSION}-arm64")
+    assert stored is not None and current is not None
+    assert stored.digest == written[-1]["imageDigest"]
+    assert current.digest not in [entry["digest"] for entry in json.loads(stored.manifest)["manifests"]]
 
 
 def test_concurrent_pushes_and_repushes_leave_no_stale_index() -> None:
