@@ -667,14 +667,15 @@ class FakeEcr:
         self.calls.pop()  # inspection is not the service's traffic
         return bool(response["images"])
 
-    def seed(self, repository: str, tag: str, manifest: bytes, media_type: str,
+    def seed(self, repository: str, tag: str | None, manifest: bytes, media_type: str,
              blobs: Mapping[str, bytes] | None = None) -> str:
         """Store an image (or an index) at a new tag straight into moto's backend, as a push would leave it.
 
         For large fixtures (the 10,000-tag benchmark) where pushing through the API costs an HTTP round trip and a
         scan of the whole repository per call. What a push guarantees still holds: the manifest is stored as these
         exact bytes under their sha256 digest, and every blob is registered as a layer of the repository and served
-        by the blob server. Only for tags the repository does not hold yet (no tag is moved).
+        by the blob server. Only for tags the repository does not hold yet (no tag is moved); ``tag`` None stores an
+        untagged image (one a tag moved away from).
         """
         digest = _sha256(manifest)
         backend = ecr_models.ecr_backends[ACCOUNT][REGION]
@@ -682,8 +683,8 @@ class FakeEcr:
             stored = backend.repositories[repository]
             for data in (blobs or {}).values():
                 stored.layers[self.blob_server.add(repository, data)] = len(data)
-            stored.images.append(ecr_models.Image(ACCOUNT, tag, manifest.decode("utf-8"), repository, media_type,
-                                                  digest))
+            stored.images.append(ecr_models.Image(ACCOUNT, tag, manifest.decode("utf-8"),  # type: ignore[arg-type]
+                                                  repository, media_type, digest))
         with self._corrections.lock:
             self._corrections.reference(repository, json.loads(manifest), media_type)
         return digest
