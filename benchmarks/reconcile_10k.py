@@ -182,7 +182,11 @@ def run(tags: int) -> tuple[Shape, list[RunFigures]]:
     figures = []
     with FakeEcr() as ecr:
         ecr.create_repository(REPOSITORY)
+        started = time.perf_counter()
         shape = seed(ecr, tags)
+        print(f"Seeded {REPOSITORY}: {shape.tags:,} tags in {time.perf_counter() - started:.1f} s (versions: "
+              f"{', '.join(f'{count:,} {kind}' for kind, count in shape.versions.items())}; "
+              f"{len(shape.configs_to_read):,} distinct configs to read)")
         registry = EcrRegistry(boto3.client("ecr", config=BOTOCORE_CONFIG))
         # Composed as the reconcile function composes it (reconcile_handler.services), with the fake's client.
         assembler = Assembler(registry, HttpBlobReader(), Settings(), PlatformCache(PLATFORM_CACHE_ENTRIES))
@@ -222,11 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tags", type=int, default=10_000, help="repository size in tags (default 10,000)")
     args = parser.parse_args(argv)
-    started = time.perf_counter()
-    shape, runs = run(args.tags)
-    print(f"Seeded and swept {REPOSITORY}: {shape.tags:,} tags (versions: "
-          f"{', '.join(f'{count:,} {kind}' for kind, count in shape.versions.items())}; "
-          f"{len(shape.configs_to_read):,} distinct configs to read) in {time.perf_counter() - started:.1f} s")
+    _, runs = run(args.tags)
     for figures in runs:
         print_run(figures)
     verdicts = [passed for figures in runs for passed in figures.verdicts().values()]
