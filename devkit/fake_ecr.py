@@ -6,11 +6,13 @@ each through boto3; the pure rules are in devkit/ecr_rules.py):
   exact manifest bytes; a wrong imageDigest is ImageDigestDoesNotMatchException (API_PutImage errors).
 - A tag that moves: moto deletes the image it left when that was its only tag. -> the image stays, untagged:
   ListImages lists it without a tag (tagStatus UNTAGGED finds it), DescribeImages shows no imageTags, it can be read
-  by digest and a new index may reference it ("untagged images" are what lifecycle policies and tagStatus=UNTAGGED
-  exist for: API_ListImages; only BatchDeleteImage of an image's last tag deletes it, API_BatchDeleteImage).
+  by digest and a new index may reference it ("if the tag already exists within the repo the old image remains
+  within the registry but goes in an untagged state", the Stack Overflow answer on ECR lifecycle policies; the
+  user guide's lifecycle policies act on such "untagged" images; only BatchDeleteImage of an image's last tag
+  deletes it, API_BatchDeleteImage).
 - Tag immutability: moto raises ImageAlreadyExistsException and matches exclusion filters as regular expressions
-  ("v*" matched every tag). -> ImageTagAlreadyExistsException for any PutImage to a held immutable tag, even of the
-  same digest (aws/containers-roadmap#2179); IMMUTABLE_WITH_EXCLUSION leaves the tags its filters match mutable,
+  ("v*" matched every tag). -> ImageTagAlreadyExistsException for any PutImage to a held immutable tag (user guide,
+  image-tag-mutability.html), even of the same digest (aws/containers-roadmap#2179); IMMUTABLE_WITH_EXCLUSION leaves the tags its filters match mutable,
   MUTABLE_WITH_EXCLUSION makes only those immutable; a WILDCARD filter matches the whole tag, `*` any run of
   characters (API_ImageTagMutabilityExclusionFilter; aws-cdk TagMutability). moto already stores the filters
   (CreateRepository, PutImageTagMutability) and returns them in DescribeRepositories: kept.
