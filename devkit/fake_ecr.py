@@ -12,10 +12,11 @@ each through boto3; the pure rules are in devkit/ecr_rules.py):
   deletes it, API_BatchDeleteImage).
 - Tag immutability: moto raises ImageAlreadyExistsException and matches exclusion filters as regular expressions
   ("v*" matched every tag). -> ImageTagAlreadyExistsException for any PutImage to a held immutable tag (user guide,
-  image-tag-mutability.html), even of the same digest (aws/containers-roadmap#2179); IMMUTABLE_WITH_EXCLUSION leaves the tags its filters match mutable,
-  MUTABLE_WITH_EXCLUSION makes only those immutable; a WILDCARD filter matches the whole tag, `*` any run of
-  characters (API_ImageTagMutabilityExclusionFilter; aws-cdk TagMutability). moto already stores the filters
-  (CreateRepository, PutImageTagMutability) and returns them in DescribeRepositories: kept.
+  image-tag-mutability.html), even of the same digest (aws/containers-roadmap#2179); IMMUTABLE_WITH_EXCLUSION
+  leaves the tags its filters match mutable, MUTABLE_WITH_EXCLUSION makes only those immutable; a WILDCARD filter
+  matches the whole tag, `*` any run of characters (API_ImageTagMutabilityExclusionFilter; aws-cdk TagMutability).
+  moto already stores the filters (CreateRepository, PutImageTagMutability) and returns them in
+  DescribeRepositories: kept.
 - PutImage of an image manifest whose config or layers were never uploaded: moto accepts it. -> LayersNotFound-
   Exception (API_PutImage errors: "The specified layers could not be found"); foreign / non-distributable layers are
   not required. An index whose children are not in the repository: ReferencedImagesNotFoundException (API_PutImage).
