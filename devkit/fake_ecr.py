@@ -41,7 +41,8 @@ each through boto3; the pure rules are in devkit/ecr_rules.py):
 - ListImages ignores maxResults and nextToken. -> pages as ECR does (default 100, at most 1,000 per page).
 - A missing repository is a bare Exception in moto's PutImage. -> RepositoryNotFoundException.
 Not modelled: deleting a child an index references (ImageReferencedByManifestList), the imageStatus of
-DescribeImages, throttling by rate (``faults`` injects it per call instead).
+DescribeImages, a blob becoming inaccessible again when the last image naming it is deleted, throttling by rate
+(``faults`` injects it per call instead).
 
 Per-image faults, for tests (each validated against botocore's ECR model):
     ecr.fail_image(repository, tag_or_digest, "KmsError", times=1)      # BatchGetImage failures[] entry
