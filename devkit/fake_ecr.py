@@ -388,8 +388,8 @@ class _EcrCorrections:
             media_type = image_manifest_mediatype or document.get("mediaType")
             if not media_type:
                 raise InvalidParameterException("image manifest mediatype not provided in manifest or parameter")
-            holder, existing = self._holder_and_existing(repository, image_tag, actual)
-            self._check_put(repository, image_tag, actual, document, media_type, holder, existing)
+            holder, existing = _holder_and_existing(repository, image_tag, actual)
+            _refuse_put(repository, image_tag, actual, document, media_type, holder, existing)
             if holder is not None and image_tag is not None:
                 holder.remove_tag(image_tag)  # the replaced image stays, untagged if that was its last tag
             if existing is None:
@@ -400,40 +400,6 @@ class _EcrCorrections:
                 existing.update_tag(image_tag)
             self.reference(repository_name, document, media_type)
             return existing
-
-    @staticmethod
-    def _holder_and_existing(repository: Any, tag: str | None, digest: str) -> tuple[Any, Any]:
-        holder = existing = None
-        for image in repository.images:  # one pass: this runs for every write of a 10,000-tag sweep
-            if image.image_digest == digest:
-                existing = image
-            if tag is not None and tag in image.image_tags:
-                holder = image
-        return holder, existing
-
-    def _check_put(self, repository: Any, tag: str | None, digest: str, document: dict[str, Any],
-                   media_type: str, holder: Any, existing: Any) -> None:
-        if holder is not None and tag is not None and ecr_rules.tag_is_immutable(
-                repository.image_tag_mutability, repository.image_tag_mutability_exclusion_filters, tag):
-            # Even when the tag already holds these very bytes (aws/containers-roadmap#2179).
-            raise ImageTagAlreadyExistsException(
-                f"The image tag '{tag}' already exists in the '{repository.name}' repository and cannot be "
-                "overwritten because the tag is immutable.")
-        if existing is not None and (tag is None or existing is holder):
-            raise ImageAlreadyExistsException(repository.name, repository.registry_id, digest, str(tag))
-        missing_layers = [blob for blob in ecr_rules.required_blobs(document, media_type)
-                          if blob not in repository.layers]
-        if missing_layers:
-            raise LayersNotFoundException(
-                f"Layers with digests '{missing_layers}' required for pushing image into repository with name "
-                f"'{repository.name}' in the registry with id '{repository.registry_id}' do not exist")
-        children = ecr_rules.referenced_manifests(document, media_type)
-        if children:
-            present = {image.image_digest for image in repository.images}
-            absent = [child for child in children if child not in present]
-            if absent:
-                raise ReferencedImagesNotFoundException(
-                    f"Some of the referenced images were not found: {', '.join(absent)}")
 
     # ---- BatchGetImage
 
@@ -454,45 +420,13 @@ class _EcrCorrections:
             images: list[dict[str, Any]] = []
             failures: list[dict[str, Any]] = []
             for asked in image_ids:
-                outcome = self._get_one(repository_name, asked, accepted, by_tag, by_digest)
+                outcome = _answer_one(self.image_faults, repository_name, asked, accepted, by_tag, by_digest)
                 if "failureCode" in outcome:
                     failures.append(outcome)
                 else:
                     images.append({"registryId": repository.registry_id, "repositoryName": repository_name,
                                    **outcome})
         return ActionResult({"images": images, "failures": failures})
-
-    def _get_one(self, repository: str, asked: dict[str, str], accepted: list[str] | None,
-                 by_tag: dict[str, Any], by_digest: dict[str, Any]) -> dict[str, Any]:
-        def failure(code: str, reason: str | None = None) -> dict[str, Any]:
-            return {"imageId": asked, "failureCode": code, "failureReason": reason or _FAILURE_REASONS.get(code, code)}
-
-        tag, digest = asked.get("imageTag"), asked.get("imageDigest")
-        if tag is None and digest is None:
-            return failure("MissingDigestAndTag", "Invalid request parameters: both tag and digest cannot be null")
-        if digest is not None and not _DIGEST.match(digest):
-            return failure("InvalidImageDigest", f"Invalid image digest '{digest}'")
-        image = by_digest.get(digest) if digest is not None else by_tag.get(str(tag))
-        if image is not None and tag is not None and digest is not None and tag not in image.image_tags:
-            return failure("ImageTagDoesNotMatchDigest", "Invalid request parameters: image tag does not match digest")
-        injected = self.image_faults.image_failure(repository, asked, image.image_digest if image else None)
-        if injected is not None:
-            return failure(injected)
-        if image is None:
-            return failure("ImageNotFound")
-        stored_type = image.image_manifest_media_type
-        asked_by_tag = digest is None
-        if self.image_faults.served_converted(repository, asked, image.image_digest):
-            accepted, asked_by_tag = [ecr_rules.counterpart(stored_type)], True
-        try:
-            body, media_type = ecr_rules.as_accepted(image.image_manifest, stored_type, accepted,
-                                                     by_tag=asked_by_tag)
-        except ecr_rules.NoTranslation as error:
-            return failure("ImageNotFound", f"Requested image not found in an accepted media type: {error}")
-        # The imageId names the image in the repository: its digest, and the tag that was asked for (moto names
-        # the last tag the image got). A translated manifest keeps the image's digest; its bytes do not hash to it.
-        return {"imageId": {"imageDigest": image.image_digest, **({"imageTag": tag} if tag is not None else {})},
-                "imageManifest": body, "imageManifestMediaType": media_type}
 
     # ---- GetDownloadUrlForLayer, ListImages, uploads
 
@@ -565,6 +499,79 @@ class _EcrCorrections:
         patched += [(ecr_responses.ECRResponse, name, _as_method(getattr(self, name)))
                     for name in ("batch_get_image", "list_images", "get_download_url_for_layer")]
         return [mock.patch.object(owner, name, replacement) for owner, name, replacement in patched]
+
+
+# The rules of PutImage and BatchGetImage, on moto's repository and image objects.
+
+
+def _holder_and_existing(repository: Any, tag: str | None, digest: str) -> tuple[Any, Any]:
+    holder = existing = None
+    for image in repository.images:  # one pass: this runs for every write of a 10,000-tag sweep
+        if image.image_digest == digest:
+            existing = image
+        if tag is not None and tag in image.image_tags:
+            holder = image
+    return holder, existing
+
+
+def _refuse_put(repository: Any, tag: str | None, digest: str, document: dict[str, Any],
+                media_type: str, holder: Any, existing: Any) -> None:
+    """Raise what ECR raises for this PutImage, if anything."""
+    if holder is not None and tag is not None and ecr_rules.tag_is_immutable(
+            repository.image_tag_mutability, repository.image_tag_mutability_exclusion_filters, tag):
+        # Even when the tag already holds these very bytes (aws/containers-roadmap#2179).
+        raise ImageTagAlreadyExistsException(
+            f"The image tag '{tag}' already exists in the '{repository.name}' repository and cannot be "
+            "overwritten because the tag is immutable.")
+    if existing is not None and (tag is None or existing is holder):
+        raise ImageAlreadyExistsException(repository.name, repository.registry_id, digest, str(tag))
+    missing_layers = [blob for blob in ecr_rules.required_blobs(document, media_type)
+                      if blob not in repository.layers]
+    if missing_layers:
+        raise LayersNotFoundException(
+            f"Layers with digests '{missing_layers}' required for pushing image into repository with name "
+            f"'{repository.name}' in the registry with id '{repository.registry_id}' do not exist")
+    children = ecr_rules.referenced_manifests(document, media_type)
+    if children:
+        present = {image.image_digest for image in repository.images}
+        absent = [child for child in children if child not in present]
+        if absent:
+            raise ReferencedImagesNotFoundException(
+                f"Some of the referenced images were not found: {', '.join(absent)}")
+
+
+def _answer_one(faults: ImageFaults, repository: str, asked: dict[str, str], accepted: list[str] | None,
+                by_tag: dict[str, Any], by_digest: dict[str, Any]) -> dict[str, Any]:
+    """BatchGetImage's answer for one image id: an entry of ``images`` or of ``failures``."""
+    def failure(code: str, reason: str | None = None) -> dict[str, Any]:
+        return {"imageId": asked, "failureCode": code, "failureReason": reason or _FAILURE_REASONS.get(code, code)}
+
+    tag, digest = asked.get("imageTag"), asked.get("imageDigest")
+    if tag is None and digest is None:
+        return failure("MissingDigestAndTag", "Invalid request parameters: both tag and digest cannot be null")
+    if digest is not None and not _DIGEST.match(digest):
+        return failure("InvalidImageDigest", f"Invalid image digest '{digest}'")
+    image = by_digest.get(digest) if digest is not None else by_tag.get(str(tag))
+    if image is not None and tag is not None and digest is not None and tag not in image.image_tags:
+        return failure("ImageTagDoesNotMatchDigest", "Invalid request parameters: image tag does not match digest")
+    injected = faults.image_failure(repository, asked, image.image_digest if image else None)
+    if injected is not None:
+        return failure(injected)
+    if image is None:
+        return failure("ImageNotFound")
+    stored_type = image.image_manifest_media_type
+    asked_by_tag = digest is None
+    if faults.served_converted(repository, asked, image.image_digest):
+        accepted, asked_by_tag = [ecr_rules.counterpart(stored_type)], True
+    try:
+        body, media_type = ecr_rules.as_accepted(image.image_manifest, stored_type, accepted,
+                                                 by_tag=asked_by_tag)
+    except ecr_rules.NoTranslation as error:
+        return failure("ImageNotFound", f"Requested image not found in an accepted media type: {error}")
+    # The imageId names the image in the repository: its digest, and the tag that was asked for (moto names
+    # the last tag the image got). A translated manifest keeps the image's digest; its bytes do not hash to it.
+    return {"imageId": {"imageDigest": image.image_digest, **({"imageTag": tag} if tag is not None else {})},
+            "imageManifest": body, "imageManifestMediaType": media_type}
 
 
 def _as_method(bound: Callable[..., Any]) -> Callable[..., Any]:
