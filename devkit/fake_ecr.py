@@ -40,9 +40,10 @@ each through boto3; the pure rules are in devkit/ecr_rules.py):
   injects LayersNotFound / LayerInaccessible / UnableToGetUpstreamLayer per blob.
 - ListImages ignores maxResults and nextToken. -> pages as ECR does (default 100, at most 1,000 per page).
 - A missing repository is a bare Exception in moto's PutImage. -> RepositoryNotFoundException.
-Not modelled: deleting a child an index references (ImageReferencedByManifestList), the imageStatus of
-DescribeImages, a blob becoming inaccessible again when the last image naming it is deleted, throttling by rate
-(``faults`` injects it per call instead).
+- BatchDeleteImage of an image an index lists (by digest, or by its last tag): moto deletes it. -> failure
+  ImageReferencedByManifestList (aws/containers-roadmap#1567: such a tag cannot be deleted).
+Not modelled: the imageStatus of DescribeImages, a blob becoming inaccessible again when the last image naming
+it is deleted, throttling by rate (``faults`` injects it per call instead).
 
 Per-image faults, for tests (each validated against botocore's ECR model):
     ecr.fail_image(repository, tag_or_digest, "KmsError", times=1)      # BatchGetImage failures[] entry
@@ -351,6 +352,7 @@ class _EcrCorrections:
         # Blobs some image of the repository references: GetDownloadUrlForLayer serves only those.
         self.referenced: dict[str, set[str]] = {}
         self._original_complete_layer_upload = ecr_models.ECRBackend.complete_layer_upload
+        self._original_batch_delete_image = ecr_models.ECRBackend.batch_delete_image
         self._original_list_tags_for_resource = ecr_models.ECRBackend.list_tags_for_resource
 
     def record(self, operation: str, params: dict[str, Any]) -> None:
@@ -485,6 +487,27 @@ class _EcrCorrections:
             return self._original_complete_layer_upload(backend, repository_name, upload_id, layer_digests,
                                                         registry_id)
 
+    def batch_delete_image(self, backend: Any, repository_name: str, registry_id: str | None = None,
+                           image_ids: list[dict[str, str]] | None = None) -> dict[str, Any]:
+        """moto's, except that an image an index of the repository lists is not deleted (by digest, or by its last
+        tag): failure ImageReferencedByManifestList (aws/containers-roadmap#1567)."""
+        with self.lock:
+            repository = backend.repositories.get(repository_name)
+            if repository is None or not image_ids:
+                return self._original_batch_delete_image(backend, repository_name, registry_id, image_ids)
+            response: dict[str, Any] = {"imageIds": [], "failures": []}
+            for image_id in image_ids:
+                referencing = _indexes_listing(repository, _deleted_by(repository, image_id))
+                if referencing:
+                    response["failures"].append({
+                        "imageId": image_id, "failureCode": "ImageReferencedByManifestList",
+                        "failureReason": f"Requested image referenced by manifest list: {referencing}"})
+                    continue
+                answer = self._original_batch_delete_image(backend, repository_name, registry_id, [image_id])
+                response["imageIds"] += answer["imageIds"]
+                response["failures"] += answer["failures"]
+            return response
+
     def list_tags_for_resource(self, backend: Any, arn: str) -> Any:
         self.record("list_tags_for_resource", {"resourceArn": arn})
         return self._original_list_tags_for_resource(backend, arn)
@@ -495,7 +518,7 @@ class _EcrCorrections:
 
         patched: list[tuple[type, str, Callable[..., Any]]] = [(ecr_models.Image, "_create_digest", create_digest)]
         patched += [(ecr_models.ECRBackend, name, _as_method(getattr(self, name)))
-                    for name in ("put_image", "complete_layer_upload", "list_tags_for_resource")]
+                    for name in ("put_image", "complete_layer_upload", "list_tags_for_resource", "batch_delete_image")]
         patched += [(ecr_responses.ECRResponse, name, _as_method(getattr(self, name)))
                     for name in ("batch_get_image", "list_images", "get_download_url_for_layer")]
         return [mock.patch.object(owner, name, replacement) for owner, name, replacement in patched]
@@ -512,6 +535,25 @@ def _holder_and_existing(repository: Any, tag: str | None, digest: str) -> tuple
         if tag is not None and tag in image.image_tags:
             holder = image
     return holder, existing
+
+
+def _deleted_by(repository: Any, image_id: dict[str, str]) -> Any:
+    """The image BatchDeleteImage of this id would delete: the one with this digest, or the one whose last tag
+    this is (removing one of several tags deletes nothing, API_BatchDeleteImage)."""
+    for image in repository.images:
+        if image_id.get("imageDigest") is not None:
+            if image.image_digest == image_id["imageDigest"]:
+                return image
+        elif image_id.get("imageTag") in image.image_tags:
+            return image if len(image.image_tags) == 1 else None
+    return None
+
+
+def _indexes_listing(repository: Any, image: Any) -> list[str]:
+    if image is None:
+        return []
+    return [other.image_digest for other in repository.images if other is not image and image.image_digest in
+            ecr_rules.referenced_manifests(json.loads(other.image_manifest), other.image_manifest_media_type or "")]
 
 
 def _refuse_put(repository: Any, tag: str | None, digest: str, document: dict[str, Any],

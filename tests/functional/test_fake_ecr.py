@@ -102,6 +102,27 @@ def test_deleting_the_last_tag_deletes_the_image_as_ecr_does(ecr: FakeEcr) -> No
     assert list_ids(ecr) == []
 
 
+def test_an_image_an_index_lists_cannot_be_deleted_by_digest_or_by_its_last_tag(ecr: FakeEcr) -> None:
+    amd64, arm64 = make_image("amd64"), make_image("arm64")
+    ecr.push(REPO, "1.0-amd64", amd64)
+    ecr.push(REPO, "1.0-arm64", arm64)
+    ecr.client.put_image(repositoryName=REPO, imageTag="1.0", imageManifest=index_of(amd64, arm64),
+                         imageManifestMediaType=media_types.OCI_INDEX)
+    ecr.client.put_image(repositoryName=REPO, imageTag="amd64-latest", imageManifest=amd64.manifest.decode(),
+                         imageManifestMediaType=amd64.media_type)
+    asked = [{"imageTag": "1.0-arm64"}, {"imageDigest": amd64.digest}, {"imageTag": "amd64-latest"}]
+
+    response = ecr.client.batch_delete_image(repositoryName=REPO, imageIds=asked)
+
+    assert [(f["imageId"], f["failureCode"]) for f in response["failures"]] == [
+        (asked[0], "ImageReferencedByManifestList"), (asked[1], "ImageReferencedByManifestList")]
+    assert response["imageIds"] == [{"imageDigest": amd64.digest, "imageTag": "amd64-latest"}]  # one of two tags
+    assert ecr.image_at(REPO, "1.0-arm64") is not None and ecr.image_at(REPO, "1.0-amd64") is not None
+    ecr.client.batch_delete_image(repositoryName=REPO, imageIds=[{"imageTag": "1.0"}])  # the index itself: fine
+    ecr.client.batch_delete_image(repositoryName=REPO, imageIds=[{"imageTag": "1.0-arm64"}])
+    assert ecr.image_at(REPO, "1.0-arm64") is None
+
+
 # --------------------------------------------------------------------------------------------- tag mutability
 
 MUTABILITY_CASES = [
