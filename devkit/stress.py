@@ -4,7 +4,8 @@
 Four experiments, each returning counts:
 - duplicates: events re-delivered many times -> writes (must be one per distinct index);
 - races: concurrent arch events plus interleaved re-pushes, against a moto *server* (each thread its own client
-  and cache, like separate Lambda containers) -> stale indexes at the end (must be 0);
+  and cache, like separate Lambda containers) -> stale indexes at the end (must be 0); run again with the verify
+  read switched off, where some trials must go stale (else the experiment no longer reaches the race);
 - faults: every ECR call and the blob fetch failing in every way -> wrong writes (must be 0);
 - fuzz: malformed events through the real handler -> crashes and writes (must be 0).
 """
@@ -18,7 +19,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
@@ -31,10 +32,12 @@ from ecr_multiarch.adapters.ecr import EcrRegistry
 from ecr_multiarch.adapters.http_blobs import HttpBlobReader
 from ecr_multiarch.assembler import Assembler
 from ecr_multiarch.domain import media_types
+from ecr_multiarch.domain.index import ImageIndex
 from ecr_multiarch.errors import TransientError
 from ecr_multiarch.handler import handle
 from ecr_multiarch.handler import logger as service_logger
-from ecr_multiarch.outcome import OutcomeKind
+from ecr_multiarch.outcome import Outcome, OutcomeKind
+from ecr_multiarch.ports import PutResult, StoredManifest
 from ecr_multiarch.settings import Settings
 
 from .fake_ecr import FakeEcr
@@ -63,10 +66,35 @@ def arch_event(tag: str, digest: str, media_type: str = media_types.DOCKER_MANIF
     }
 
 
-def new_assembler(settings: Settings | None = None, blob_timeout: tuple[float, float] = (2.0, 5.0)) -> Assembler:
+class UnverifiedAssembler(Assembler):
+    """Test-only seam: the assembler with its verify read switched off (``assemble(verify=False)`` returns right
+    after the first write), so the race experiment can show the stale writes that only the verify read corrects."""
+
+    def assemble(self, repository: str, version: str, prefetched: Mapping[str, StoredManifest] | None = None, *,
+                 pushed_suffix: str | None = None, verify: bool = True) -> Outcome:
+        return super().assemble(repository, version, prefetched, pushed_suffix=pushed_suffix, verify=False)
+
+
+class StallingRegistry(EcrRegistry):
+    """A container that stalls between its read and its first write (a slow network, a paused container, a PutImage
+    retried after throttling): the window in which another container's newer index lands first."""
+
+    def __init__(self, client: Any, stall: float) -> None:
+        super().__init__(client)
+        self._stall = stall
+
+    def put_index(self, repository: str, tag: str, index: ImageIndex) -> PutResult:
+        stall, self._stall = self._stall, 0.0
+        time.sleep(stall)
+        return super().put_index(repository, tag, index)
+
+
+def new_assembler(settings: Settings | None = None, blob_timeout: tuple[float, float] = (2.0, 5.0), *,
+                  verify: bool = True, stall: float = 0.0) -> Assembler:
     """A fresh 'Lambda container': its own boto3 client, HTTP session and config cache."""
-    registry = EcrRegistry(boto3.client("ecr", config=TEST_CLIENT_CONFIG))
-    return Assembler(registry, HttpBlobReader(timeout=blob_timeout), settings or Settings())
+    registry = StallingRegistry(boto3.client("ecr", config=TEST_CLIENT_CONFIG), stall)
+    kind = Assembler if verify else UnverifiedAssembler
+    return kind(registry, HttpBlobReader(timeout=blob_timeout), settings or Settings())
 
 
 def invoke_like_lambda(event: dict[str, Any], assembler: Assembler) -> tuple[str, int]:
@@ -146,19 +174,28 @@ class RaceFigures:
     outcomes: dict[str, int] = field(default_factory=dict)
 
 
-def run_races(ecr: FakeEcr, trials: int, seed: int = 0) -> RaceFigures:
+# How long a container may stall between its read and its write: long enough for a re-push and its own invocation
+# (about 0.1 s against the local moto server) to land in between, which is what makes a write stale.
+MAX_STALL = 0.25
+
+
+def run_races(ecr: FakeEcr, trials: int, seed: int = 0, *, verify: bool = True) -> RaceFigures:
     """Per trial: amd64 and arm64 pushed by two threads at once, and a third thread re-pushing arm64 with new
-    content; each push followed by its own invocation (a separate 'container'), plus a duplicate delivery."""
+    content; each push followed by its own invocation (a separate 'container'), plus a duplicate delivery.
+
+    ECR keeps the arm64 image a re-push replaces (untagged), so an invocation that read it can still write an index
+    of it after the re-push's own index: a stale write that only the writer's verify read corrects. ``verify=False``
+    (the ``UnverifiedAssembler`` seam) shows how often that happens; with the verify read it must be never."""
     rng = random.Random(seed)
     figures = RaceFigures()
     lock = threading.Lock()
     writes_before = index_writes(ecr)
 
-    def pusher(tag: str, image: ImageBlobs, delay: float, duplicate: bool) -> Callable[[], None]:
+    def pusher(tag: str, image: ImageBlobs, delay: float, duplicate: bool, stall: float) -> Callable[[], None]:
         def run() -> None:
             time.sleep(delay)
             ecr.push(REPOSITORY, tag, image)
-            assembler = new_assembler()
+            assembler = new_assembler(verify=verify, stall=stall)
             deliveries = 2 if duplicate else 1
             for _ in range(deliveries):
                 outcome, _attempts = invoke_like_lambda(arch_event(tag, image.digest), assembler)
@@ -169,13 +206,15 @@ def run_races(ecr: FakeEcr, trials: int, seed: int = 0) -> RaceFigures:
         return run
 
     for trial in range(trials):
-        version = f"race{trial}"
+        version = f"race{trial}" if verify else f"unverified-race{trial}"
         jobs = [
-            pusher(f"{version}-amd64", make_image("amd64", revision=version), rng.uniform(0, 0.01), False),
+            pusher(f"{version}-amd64", make_image("amd64", revision=version), rng.uniform(0, 0.01), False,
+                   rng.uniform(0, MAX_STALL)),
             pusher(f"{version}-arm64", make_image("arm64", variant="v8", revision=version), rng.uniform(0, 0.01),
-                   rng.random() < 0.5),
+                   rng.random() < 0.5, rng.uniform(0, MAX_STALL)),
+            # The re-push lands while the first invocations read, stall or write; its own container does not stall.
             pusher(f"{version}-arm64", make_image("arm64", variant="v8", revision=version + "-repush"),
-                   rng.uniform(0, 0.02), False),
+                   rng.uniform(0, MAX_STALL), False, 0.0),
         ]
         threads = [threading.Thread(target=job) for job in jobs]
         for thread in threads:
@@ -341,6 +380,15 @@ def main(argv: list[str] | None = None) -> int:
                   f"-> {races.stale} stale indexes, {races.dead_lettered} dead-lettered; outcomes {races.outcomes} "
                   f"[{time.perf_counter() - started:.1f}s]")
             failures += races.stale
+            started = time.perf_counter()
+            unverified = run_races(ecr, args.trials, verify=False)
+            print(f"races without the verify read (test-only seam): {unverified.trials} trials, "
+                  f"{unverified.writes} writes -> {unverified.stale} stale indexes (with it: {races.stale}) "
+                  f"[{time.perf_counter() - started:.1f}s]")
+            if unverified.stale == 0:
+                print("  VIOLATION: no trial went stale without the verify read: the experiment no longer "
+                      "exercises the race it exists for")
+                failures += 1
     print("RESULT:", "all guarantees held" if failures == 0 else f"{failures} violations")
     return 0 if failures == 0 else 1
 

@@ -195,9 +195,9 @@ def test_default_composition_root_reads_settings_from_the_environment(
 
 
 def test_list_tags_pages_through_the_repository(ecr: FakeEcr) -> None:
-    for index in range(1005):
-        ecr.client.put_image(repositoryName="golang", imageTag=f"t{index}",
-                             imageManifest=make_image("amd64", revision=str(index)).manifest.decode())
+    for index in range(1005):  # seeded with their blobs: ECR refuses a manifest whose layers were never uploaded
+        image = make_image("amd64", revision=str(index))
+        ecr.seed("golang", f"t{index}", image.manifest, image.media_type, image.blobs)
     ecr.calls.clear()
     tags = EcrRegistry(boto3.client("ecr")).list_tags("golang")
     assert len(tags) == 1005 and tags[0] == "t0"

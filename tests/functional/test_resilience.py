@@ -16,7 +16,7 @@ from devkit.images import make_image
 from ecr_multiarch import handler
 from ecr_multiarch.adapters.ecr import EcrRegistry
 from ecr_multiarch.adapters.http_blobs import HttpBlobReader
-from ecr_multiarch.assembler import Assembler
+from ecr_multiarch.assembler import MAX_ATTEMPTS, Assembler
 from ecr_multiarch.domain.digest import Digest
 from ecr_multiarch.domain.index import ImageIndex
 from ecr_multiarch.errors import (
@@ -141,7 +141,15 @@ def test_a_tag_that_never_settles_raises_for_a_lambda_retry(seeded: FakeEcr) -> 
 
     with pytest.raises(UnsettledError):
         Assembler(AlwaysRepushed(real, seeded.client), HttpBlobReader(), Settings()).assemble("golang", VERSION)
-    assert seeded.image_at("golang", VERSION) is None
+    # ECR keeps each replaced arm64 image (untagged), so every attempt's write lands; each is stale by the time it
+    # is verified, and the last one stays at the tag until Lambda's retry reads afresh.
+    written = [call.params for call in seeded.calls
+               if call.operation == "put_image" and call.params["imageTag"] == VERSION]
+    assert len(written) == MAX_ATTEMPTS
+    stored, current = seeded.image_at("golang", VERSION), seeded.image_at("golang", f"{VERSION}-arm64")
+    assert stored is not None and current is not None
+    assert stored.digest == written[-1]["imageDigest"]
+    assert current.digest not in [entry["digest"] for entry in json.loads(stored.manifest)["manifests"]]
 
 
 def test_concurrent_pushes_and_repushes_leave_no_stale_index() -> None:
@@ -207,16 +215,15 @@ def test_a_slow_blob_server_times_out_as_a_transient_error(seeded: FakeEcr) -> N
 
 
 def test_immutable_tag_holding_another_index_is_rejected_with_both_digests(ecr: FakeEcr) -> None:
-    ecr.create_repository("frozen", immutable=True)
+    # Arch tags mutable, every other tag immutable: ECR lets arm64 be re-pushed but not the version tag be moved
+    # (deleting the arm64 tag first is no way round it: the index lists that image, ImageReferencedByManifestList).
+    ecr.create_repository("frozen", mutability="IMMUTABLE_WITH_EXCLUSION", exclusions=("*-amd64", "*-arm64"))
     ecr.push("frozen", f"{VERSION}-amd64", AMD64)
     ecr.push("frozen", f"{VERSION}-arm64", ARM64)
     assembler = stress.new_assembler()
     first = assembler.assemble("frozen", VERSION)
     assert first.kind is OutcomeKind.CREATED  # a new tag may be written once in an immutable repository
-    # Real ECR refuses to move an immutable tag; the arch tag here is re-pushed under a fresh version's name,
-    # so the version tag is what collides.
     arm64_v2 = make_image("arm64", variant="v8", revision="2")
-    ecr.client.batch_delete_image(repositoryName="frozen", imageIds=[{"imageTag": f"{VERSION}-arm64"}])
     ecr.push("frozen", f"{VERSION}-arm64", arm64_v2)
     ecr.calls.clear()
     second = assembler.assemble("frozen", VERSION)
