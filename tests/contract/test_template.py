@@ -348,7 +348,7 @@ def requirement_name(line: str) -> str:
 
 def test_layer_ships_powertools_and_requests_but_not_boto3(template: dict[str, Any]) -> None:
     names = {requirement_name(line) for line in layer_requirements(template)}
-    assert {"aws-lambda-powertools", "urllib3"} <= names
+    assert {"aws-lambda-powertools", "requests"} <= names
     runtime_provided = {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six"}
     assert not names & runtime_provided, "boto3 and its dependencies come from the Lambda runtime"
     # The layer is installed with --no-deps, so the tracer's dependencies are listed, not implied by an extra.

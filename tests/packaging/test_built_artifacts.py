@@ -5,9 +5,9 @@
 
 The built artefacts are zipped and unzipped (new timestamps, as after a deployment), made read-only (as /var/task and
 /opt are), and imported on a bare CPython 3.13 (`-I -S`) with only the function, the layer and a stand-in for the
-runtime's boto3 on sys.path. The layer is built for arm64; its packages are pure Python except wrapt, which ships an
-aarch64 C extension next to the pure-Python module it falls back to. On an x86_64 host the fallback runs (checked
-below), on an aarch64 host the extension.
+runtime's boto3 on sys.path. The layer is built for arm64; its packages are pure Python except wrapt and
+charset-normalizer, which ship aarch64 C extensions next to the pure-Python modules they fall back to. On an x86_64
+host those fallbacks run (checked below for wrapt), on an aarch64 host the extensions.
 """
 
 from __future__ import annotations
@@ -241,7 +241,8 @@ from ecr_multiarch import handler
 with open(sys.argv[1], encoding="utf-8") as stream:
     event = json.load(stream)
 result = handler.lambda_handler(event, Context())
-# What the skipped event made the process import; then what a full assembly needs, to see where it comes from.
+# What the skipped event made the process import; then what a full assembly needs (the blob reader brings requests
+# and charset_normalizer), to see where it comes from.
 imported = sorted(sys.modules)
 
 import botocore.session, urllib3, wrapt
@@ -249,7 +250,7 @@ import ecr_multiarch.adapters.http_blobs, ecr_multiarch.assembler
 
 xray = sys.modules.get("aws_xray_sdk")
 modules = ("ecr_multiarch.handler", "ecr_multiarch.adapters.http_blobs", "aws_lambda_powertools", "aws_xray_sdk",
-           "urllib3", "wrapt", "botocore", "jmespath")
+           "requests", "urllib3", "charset_normalizer", "wrapt", "botocore", "jmespath")
 report = {
     "result": result,
     "imported_by_the_event": imported,
@@ -287,7 +288,7 @@ def assert_ran_from_the_artefacts(report: dict[str, Any], deployed: BuiltArtifac
     origins = report["origins"]
     for name in ("ecr_multiarch.handler", "ecr_multiarch.adapters.http_blobs"):
         assert _under(origins[name], deployed.function_dir), (name, origins[name])
-    for name in ("aws_lambda_powertools", "urllib3", "wrapt"):
+    for name in ("aws_lambda_powertools", "requests", "urllib3", "charset_normalizer", "wrapt"):
         assert _under(origins[name], deployed.layer_site), (name, origins[name])
     for name in ("botocore", "jmespath"):
         assert _under(origins[name], runtime), f"{name} must come from the runtime, not {origins[name]}"

@@ -1,1 +1,1 @@
-"""Thin adapters from the ports to botocore (ECR) and urllib3 (blob downloads)."""
+"""Thin adapters from the ports to botocore (ECR) and requests (blob downloads)."""

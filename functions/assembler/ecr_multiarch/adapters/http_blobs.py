@@ -1,22 +1,21 @@
-"""The BlobReader port over HTTPS with urllib3: bounded, verified, and silent about the URL.
+"""The BlobReader port over HTTPS with requests: bounded, verified, and silent about the URL.
 
-urllib3 is botocore's own HTTP library, already imported by the time a config is downloaded, so a download costs no
-import of its own on a cold start (requests cost about 20 ms of CPU there: docs/performance.md). Certificates are
-checked against the bundle botocore uses for ECR itself.
+requests is the project's chosen HTTP client. It is imported only when the first config is downloaded (the handler's
+BlobReaderOnFirstUse), so `skipped`, `waiting` and `unchanged` answers never pay for it; a full assembly on a cold
+start does (docs/performance.md gives the measured cost).
 
 A presigned URL is a bearer credential for the blob until it expires, so neither it nor its query string may reach
 a log line, a metric, a trace or an exception message. Every exception raised here is built from scratch and
-raised ``from None``, because urllib3's own messages embed the URL.
+raised ``from None``, because requests' own messages embed the full URL.
 """
 
 from __future__ import annotations
 
 import hashlib
 
-import urllib3
-from botocore.httpsession import get_cert_path
-from urllib3.exceptions import HTTPError
-from urllib3.util import Retry, Timeout
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from ..domain.digest import Digest
 from ..errors import BlobIntegrityError, BlobUnavailableError, BlobUrlExpiredError
@@ -30,8 +29,8 @@ READ_TIMEOUT_SECONDS = 10.0
 _CHUNK = 64 * 1024
 
 
-def default_pool() -> urllib3.PoolManager:
-    """A pool that retries connection errors and 5xx with backoff, GET only; one connection per config in flight."""
+def default_session() -> requests.Session:
+    """A session that retries connection errors and 5xx with backoff (urllib3), GET only."""
     retry = Retry(
         total=3,
         connect=3,
@@ -42,33 +41,33 @@ def default_pool() -> urllib3.PoolManager:
         allowed_methods=frozenset({"GET"}),
         raise_on_status=False,
     )
-    return urllib3.PoolManager(retries=retry, maxsize=16, cert_reqs="CERT_REQUIRED", ca_certs=get_cert_path(True))
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry, pool_maxsize=16)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
 
 
 class HttpBlobReader:
     def __init__(
         self,
-        pool: urllib3.PoolManager | None = None,
+        session: requests.Session | None = None,
         timeout: tuple[float, float] = (CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
     ) -> None:
-        self._pool = pool or default_pool()
-        self._timeout = Timeout(connect=timeout[0], read=timeout[1])
+        self._session = session or default_session()
+        self._timeout = timeout
 
     def read(self, url: str, digest: Digest, size: int) -> bytes:
         try:
-            response = self._pool.request("GET", url, preload_content=False, timeout=self._timeout)
-        except HTTPError as error:
+            response = self._session.get(url, stream=True, timeout=self._timeout)
+        except requests.RequestException as error:
             raise BlobUnavailableError(f"download of blob {digest} failed: {type(error).__name__}") from None
-        try:
-            if response.status == 403:
+        with response:
+            if response.status_code == 403:
                 raise BlobUrlExpiredError(f"download URL for blob {digest} was refused (403)")
-            if response.status != 200:
-                raise BlobUnavailableError(f"download of blob {digest} answered HTTP {response.status}")
+            if response.status_code != 200:
+                raise BlobUnavailableError(f"download of blob {digest} answered HTTP {response.status_code}")
             body = self._read_at_most(response, digest, size)
-        except BaseException:
-            response.close()  # unread bytes may follow: this connection must not serve another download
-            raise
-        response.release_conn()
         if len(body) != size:
             raise BlobIntegrityError(f"blob {digest} is {len(body)} bytes, its manifest says {size}")
         actual = "sha256:" + hashlib.sha256(body).hexdigest()
@@ -77,16 +76,16 @@ class HttpBlobReader:
         return body
 
     @staticmethod
-    def _read_at_most(response: urllib3.BaseHTTPResponse, digest: Digest, size: int) -> bytes:
+    def _read_at_most(response: requests.Response, digest: Digest, size: int) -> bytes:
         """Stop one byte past the expected size: a larger answer is wrong however large it is."""
         chunks: list[bytes] = []
         received = 0
         try:
-            for chunk in response.stream(_CHUNK):
+            for chunk in response.iter_content(_CHUNK):
                 chunks.append(chunk)
                 received += len(chunk)
                 if received > size:
                     raise BlobIntegrityError(f"blob {digest} is larger than the {size} bytes its manifest says")
-        except HTTPError as error:
+        except requests.RequestException as error:
             raise BlobUnavailableError(f"download of blob {digest} broke off: {type(error).__name__}") from None
         return b"".join(chunks)
