@@ -1,11 +1,12 @@
 """``ecr-multiarch``: the functions' own assembly and sweep, from a terminal or a CI job.
 
 Same code path and settings as the Lambda functions (REQUIRED_ARCHITECTURES, INDEX_FORMAT, DRY_RUN,
-RECONCILE_REPOSITORIES from the environment, overridable by options), standard AWS configuration (--profile,
---region, AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL — the last honoured by boto3 itself). Standard library only:
-argparse, no extra dependency in the Lambda layer.
+RECONCILE_REPOSITORIES from the environment, overridable by options), the AWS configuration resolved as the AWS
+CLI resolves it (aws_session.py), and input checked as ECR checks it before any call (reference.py).
 
-Output: results on stdout (a table, or JSON with --json); progress bars, notes and errors on stderr.
+Output: results on stdout (a table, or JSON with --json); progress bars, notes and errors on stderr. On a terminal,
+with the optional ``cli`` extra (rich), the progress bar and summary table are drawn by rich (terminal.py); pipes
+and --json get plain text. Nothing here is imported by the Lambda functions.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import importlib
 import json
 import logging
 import os
-import re
 import sys
 import time
 import uuid
@@ -25,9 +25,20 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TextIO
+from unittest import mock
 
+from .aws_session import (
+    REGION_ADVICE,
+    AwsConfigurationError,
+    CredentialWatch,
+    open_session,
+    profile_region,
+    require_credentials,
+    resolve_region,
+)
+from .domain.events import Skip, classify_event
 from .domain.index import ImageIndex, IndexFormat
-from .domain.tags import is_valid_tag, parse_arch_tag
+from .domain.tags import parse_arch_tag
 from .errors import PermanentError, TransientError
 from .outcome import Outcome, OutcomeKind
 from .reconcile import (
@@ -40,6 +51,7 @@ from .reconcile import (
     SweepReport,
     parse_repository_patterns,
 )
+from .reference import ImageReference, InvalidReferenceError, check_repository_pattern, parse_reference
 from .settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -62,9 +74,6 @@ _CONFIGURATION_ERROR_CODES = frozenset({
 # The sweep's clock for --time-budget (a module attribute so tests can step it).
 clock: Callable[[], float] = time.monotonic
 
-# An image reference may name the registry host; the repository and tag are what count.
-_REGISTRY_HOST = re.compile(r"^\d{12}\.dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/")
-
 
 class UsageError(Exception):
     """A bad argument or missing configuration: exit code 2, with a message saying what to do."""
@@ -84,7 +93,9 @@ environment (the functions' own settings):
   INDEX_FORMAT             auto, docker or oci (default auto)
   DRY_RUN                  true: never write (assemble and reconcile then only plan)
   RECONCILE_REPOSITORIES   repositories `reconcile` sweeps when none are named (default *: all)
-  AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL and the rest of the standard AWS configuration
+  AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL and the rest of the standard AWS configuration; the region is
+  --region, else the registry host's (123456789012.dkr.ecr.us-east-1.amazonaws.com/golang:1.0), else AWS_REGION,
+  AWS_DEFAULT_REGION, the profile's; a host naming another account reads and writes that account's registry
 
 examples:
   {PROGRAM} plan golang:1.19.2-alpine
@@ -93,6 +104,7 @@ examples:
   {PROGRAM} reconcile --json > sweep.json
   {PROGRAM} invoke events/push-arm64.json
   {PROGRAM} demo
+  {PROGRAM} sandbox          # an in-memory ECR on 127.0.0.1: try every command above with no account
 """
 
 
@@ -104,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     _add_common_options(parser, None)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -171,11 +184,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = command(
         "demo", "what `make demo` runs: the handler against an in-memory ECR (needs the dev extras)",
-        "Seed an in-memory ECR with real amd64 and arm64 images, replay the sample events through the real "
-        "handler and print the index written. Needs a source checkout with the dev extras (devkit/, moto).",
-        f"  {PROGRAM} demo\n  {PROGRAM} demo --verbose\n",
+        "Seed an in-memory ECR with a real image for each required architecture, replay the sample events "
+        "through the real handler and print the index written (--json: one document). Needs a source checkout "
+        "with the dev extras (devkit/, moto).",
+        f"  {PROGRAM} demo\n  {PROGRAM} demo --verbose\n  {PROGRAM} demo --architectures amd64,arm64,armv7 "
+        f"--index-format oci --json\n",
     )
     demo.set_defaults(run=run_demo)
+
+    sandbox = command(
+        "sandbox", "serve the demo's in-memory ECR on 127.0.0.1 until Ctrl-C: try every command with no account",
+        "Start the in-memory ECR the demo uses (moto, corrected where it is not ECR, with config blobs served over "
+        "HTTP on 127.0.0.1) as a server in the foreground, seeded with repository golang (a complete version, an "
+        "incomplete one, a stale index, a BuildKit pair). It prints the `export AWS_ENDPOINT_URL=… AWS_REGION=… "
+        "AWS_ACCESS_KEY_ID=…` lines: paste them into another shell, and plan, assemble, reconcile and invoke work "
+        "there with no AWS account. Needs a source checkout with the dev extras (devkit/, moto[server]).",
+        f"  {PROGRAM} sandbox\n  # in another shell: paste the export lines, then\n"
+        f"  {PROGRAM} plan golang:1.19.2-alpine\n  {PROGRAM} reconcile --dry-run\n",
+    )
+    sandbox.set_defaults(run=run_sandbox)
     return parser
 
 
@@ -208,21 +235,45 @@ def _positive_seconds(raw: str) -> float:
 # --------------------------------------------------------------------------------------------- main
 
 
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ecr-multiarch")
+    except PackageNotFoundError:
+        return "unknown (not installed: pip install -e . in the checkout)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.verbose and args.command not in {"demo", "invoke"}:  # those two have their own logging
+    if args.verbose and args.command not in {"demo", "invoke", "sandbox"}:  # those have their own logging
         _log_steps_to_stderr()
     run: Callable[[argparse.Namespace], int] = args.run
+    with _restored_default_session():
+        try:
+            return run(args)
+        except (UsageError, SettingsError, CursorError, InvalidReferenceError, AwsConfigurationError) as error:
+            return _fail(str(error), EXIT_USAGE)
+        except TransientError as error:
+            return _fail(f"{error} (transient: run it again)", EXIT_FAILED)
+        except KeyboardInterrupt:
+            return _fail("interrupted", 130)
+        except Exception as error:
+            return _aws_error(error)
+
+
+@contextlib.contextmanager
+def _restored_default_session() -> Iterator[None]:
+    """A run makes its session boto3's default (see aws_session.open_session); put the caller's back after it,
+    so calling ``main`` in-process (tests, scripts) leaves boto3 as it found it."""
+    boto3 = sys.modules.get("boto3")
+    saved = getattr(boto3, "DEFAULT_SESSION", None)
     try:
-        return run(args)
-    except (UsageError, SettingsError, CursorError) as error:
-        return _fail(str(error), EXIT_USAGE)
-    except TransientError as error:
-        return _fail(f"{error} (transient: run it again)", EXIT_FAILED)
-    except KeyboardInterrupt:
-        return _fail("interrupted", 130)
-    except Exception as error:
-        return _aws_error(error)
+        yield
+    finally:
+        boto3 = sys.modules.get("boto3")
+        if boto3 is not None:
+            setattr(boto3, "DEFAULT_SESSION", saved)  # noqa: B010 - a ModuleType from sys.modules
 
 
 def _log_steps_to_stderr() -> None:
@@ -244,10 +295,12 @@ def _aws_error(error: Exception) -> int:
         ProfileNotFound,
     )
 
+    from .aws_session import CREDENTIALS_ADVICE
+
     if isinstance(error, NoRegionError):
-        return _fail("no AWS region: pass --region, or set AWS_REGION or a region in your profile", EXIT_USAGE)
+        return _fail(f"no AWS region: {REGION_ADVICE}", EXIT_USAGE)
     if isinstance(error, NoCredentialsError | PartialCredentialsError | ProfileNotFound):
-        return _fail(f"AWS credentials: {error}", EXIT_USAGE)
+        return _fail(f"AWS credentials: {error}; {CREDENTIALS_ADVICE}", EXIT_USAGE)
     if isinstance(error, ClientError):
         code = str(error.response.get("Error", {}).get("Code", ""))
         if code in _CONFIGURATION_ERROR_CODES:
@@ -288,19 +341,30 @@ def _settings(args: argparse.Namespace, *, dry_run: bool | None = None) -> Setti
         environment["REQUIRED_ARCHITECTURES"] = args.architectures
     if args.index_format is not None:
         environment["INDEX_FORMAT"] = args.index_format
-    settings = Settings.from_environment(environment)
+    try:
+        settings = Settings.from_environment(environment)
+    except SettingsError as error:
+        # Name what the user typed: the flag when they gave one, the variable otherwise.
+        message = str(error)
+        if args.architectures is not None:
+            message = message.replace("REQUIRED_ARCHITECTURES", "--architectures")
+        raise UsageError(message) from None
     return settings if dry_run is None else replace(settings, dry_run=dry_run)
 
 
-def _registry(args: argparse.Namespace) -> EcrRegistry:
-    import boto3
-
+def _registry(args: argparse.Namespace, reference: ImageReference | None = None) -> EcrRegistry:
+    """ECR in the resolved region, with checked credentials; a reference naming a registry host reads and writes
+    that registry (its account as registryId: cross-account works as the caller's permissions allow)."""
     from .adapters.ecr import BOTOCORE_CONFIG, EcrRegistry
 
-    session = boto3.session.Session(profile_name=args.profile, region_name=args.region)
-    if session.region_name is None:
-        raise UsageError("no AWS region: pass --region, or set AWS_REGION or a region in your profile")
-    return EcrRegistry(session.client("ecr", config=BOTOCORE_CONFIG))
+    host_region = reference.region if reference is not None else None
+    region = resolve_region(args.region, host_region, os.environ, None) or profile_region(args.profile)
+    if region is None:
+        raise AwsConfigurationError(f"no AWS region: {REGION_ADVICE}")
+    session = open_session(args.profile, region, watch=CredentialWatch(raise_at_once=True))
+    require_credentials(session)
+    account = reference.account if reference is not None else None
+    return EcrRegistry(session.client("ecr", config=BOTOCORE_CONFIG), registry_id=account)
 
 
 def _assembler(registry: EcrRegistry, settings: Settings) -> Assembler:
@@ -313,20 +377,19 @@ def _assembler(registry: EcrRegistry, settings: Settings) -> Assembler:
                      repository_tags=registry)
 
 
-def parse_reference(text: str, suffixes: Sequence[str]) -> tuple[str, str]:
-    """``REPOSITORY:VERSION`` (optionally with the registry host) -> (repository, version); an arch tag means its
+def parse_version_reference(text: str, suffixes: Sequence[str]) -> tuple[ImageReference, str]:
+    """``REPOSITORY:VERSION`` (optionally with the registry host) -> (reference, version); an arch tag means its
     version, since that is the index it belongs to."""
-    reference = _REGISTRY_HOST.sub("", text.strip())
-    repository, colon, tag = reference.rpartition(":")
-    if not colon or not repository or not tag or "/" in tag or "@" in reference:
-        raise UsageError(f"{text!r} is not REPOSITORY:VERSION (for example golang:1.19.2-alpine)")
-    if not is_valid_tag(tag):
-        raise UsageError(f"{tag!r} is not a valid tag")
+    reference = parse_reference(text.strip(), what="REPOSITORY:VERSION")
+    if reference.tag is None:
+        raise UsageError(f"REPOSITORY:VERSION {text!r} names a digest; give the version tag the index goes to, "
+                         f"e.g. {reference.repository}:1.19.2-alpine")
+    repository, tag = reference.repository, reference.tag
     parsed = parse_arch_tag(tag, suffixes)
     if parsed is not None:
         _note(f"{repository}:{tag} is the {parsed.suffix} tag of {parsed.version}; using {repository}:{parsed.version}")
         tag = parsed.version
-    return repository, tag
+    return reference, tag
 
 
 # --------------------------------------------------------------------------------------------- plan, assemble
@@ -334,8 +397,9 @@ def parse_reference(text: str, suffixes: Sequence[str]) -> tuple[str, str]:
 
 def run_plan(args: argparse.Namespace) -> int:
     settings = _settings(args, dry_run=True)  # a plan never writes
-    repository, version = parse_reference(args.reference, settings.required_architectures)
-    registry = _registry(args)
+    reference, version = parse_version_reference(args.reference, settings.required_architectures)
+    repository = reference.repository
+    registry = _registry(args, reference)
     assembler = _assembler(registry, settings)
     try:
         # The assembler's first read, done here so the plan knows whether the version tag exists; passed on as
@@ -394,8 +458,9 @@ def _index_lines(index: ImageIndex, tags_by_digest: dict[str, str], repository: 
 
 def run_assemble(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    repository, version = parse_reference(args.reference, settings.required_architectures)
-    registry = _registry(args)
+    reference, version = parse_version_reference(args.reference, settings.required_architectures)
+    repository = reference.repository
+    registry = _registry(args, reference)
     outcome = _assembler(registry, settings).assemble(repository, version)
     if args.json:
         _print_json(outcome.to_json())
@@ -423,6 +488,8 @@ def run_reconcile(args: argparse.Namespace) -> int:
     settings = _settings(args, dry_run=True if args.dry_run else None)
     cursor = _parse_cursor(args.resume) if args.resume else None
     if args.repositories:
+        for name in args.repositories:
+            check_repository_pattern(name, what="REPOSITORY")
         patterns = parse_repository_patterns(",".join(args.repositories))
     else:
         patterns = ReconcileSettings.from_environment(os.environ).repositories
@@ -577,23 +644,25 @@ def run_invoke(args: argparse.Namespace) -> int:
     function = args.function
     if function == "auto":
         function = "reconcile" if _is_reconcile_event(event) else "assembler"
-    # The handlers read the standard AWS configuration from the environment, as in Lambda.
-    if args.profile:
-        os.environ["AWS_PROFILE"] = args.profile
-    if args.region:
-        os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = args.region
-    if args.architectures:
-        os.environ["REQUIRED_ARCHITECTURES"] = args.architectures
-    if args.index_format:
-        os.environ["INDEX_FORMAT"] = args.index_format
-    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")  # no X-Ray daemon here
-    timeout = args.timeout or (900.0 if function == "reconcile" else 60.0)
-    results = _invoke_reconcile(event, timeout) if function == "reconcile" else [_invoke_assembler(event, timeout)]
+    settings = _settings(args)  # the flags checked here, with their own names, before the handler reads them
+    needs_aws = function == "reconcile" or not isinstance(classify_event(event, settings.suffixes), Skip)
+    watch = CredentialWatch(raise_at_once=False)  # the handler runs as in Lambda; the CLI tells afterwards
+    with _function_environment(args, event, needs_aws=needs_aws, watch=watch):
+        timeout = args.timeout or (900.0 if function == "reconcile" else 60.0)
+        try:
+            results = (_invoke_reconcile(event, timeout) if function == "reconcile"
+                       else [_invoke_assembler(event, timeout)])
+        except Exception:
+            if watch.problem:
+                raise AwsConfigurationError(watch.problem) from None
+            raise
+    if watch.problem:
+        raise AwsConfigurationError(watch.problem)
     if args.json:
         print(json.dumps(results if len(results) > 1 else results[0], separators=(",", ":")))
     else:
         for result in results:
-            _print_json(result)
+            print(json.dumps(result))  # as `sam local invoke` prints a response: the runtime's JSON, one line
     statuses: list[str] = []
     for result in results:
         if "error" in result:
@@ -604,6 +673,32 @@ def run_invoke(args: argparse.Namespace) -> int:
         else:
             statuses.append(str(result.get("outcome")))
     return _exit_code(statuses)
+
+
+@contextlib.contextmanager
+def _function_environment(args: argparse.Namespace, event: Any, *, needs_aws: bool,
+                          watch: CredentialWatch) -> Iterator[None]:
+    """The environment Lambda gives a function, for the length of one invoke: region, settings, credentials.
+
+    Region as for every command, then the event's own (where the push happened, so where the function runs).
+    An event the function skips makes no AWS call: it needs neither a region nor credentials.
+    """
+    event_region = event.get("region") if isinstance(event, dict) and isinstance(event.get("region"), str) else None
+    region = (resolve_region(args.region, None, os.environ, None) or profile_region(args.profile) or event_region)
+    if region is None and needs_aws:
+        raise AwsConfigurationError(f"no AWS region: {REGION_ADVICE}")
+    overrides = {"AWS_REGION": region or "us-east-1", "AWS_DEFAULT_REGION": region or "us-east-1"}
+    if args.architectures:
+        overrides["REQUIRED_ARCHITECTURES"] = args.architectures
+    if args.index_format:
+        overrides["INDEX_FORMAT"] = args.index_format
+    overrides.setdefault("POWERTOOLS_TRACE_DISABLED", os.environ.get("POWERTOOLS_TRACE_DISABLED", "true"))
+    with mock.patch.dict(os.environ, overrides):
+        # The handlers build their clients with boto3's default session: make it this profile's, watched.
+        session = open_session(args.profile, overrides["AWS_REGION"], watch=watch)
+        if needs_aws:
+            require_credentials(session)
+        yield
 
 
 @contextlib.contextmanager
@@ -619,14 +714,29 @@ def _handler_output(module: ModuleType) -> Iterator[None]:
             stream_handler.setStream(previous)
 
 
+def _run_handler(handler: Callable[[Any, Any], dict[str, Any]], event: Any,
+                 context: LocalLambdaContext) -> dict[str, Any]:
+    """One invocation, framed on stderr by the START / END / REPORT lines Lambda (and `sam local invoke`) print."""
+    request = context.aws_request_id
+    print(f"START RequestId: {request} Version: {context.function_version}", file=sys.stderr)
+    started = time.monotonic()
+    try:
+        return handler(event, context)
+    finally:
+        elapsed = (time.monotonic() - started) * 1000
+        print(f"END RequestId: {request}", file=sys.stderr)
+        print(f"REPORT RequestId: {request}\tDuration: {elapsed:.2f} ms\tMemory Size: {context.memory_limit_in_mb} MB",
+              file=sys.stderr)
+
+
 def _invoke_assembler(event: Any, timeout: float) -> dict[str, Any]:
     from . import handler
 
     handler.configure(None)  # the function's own composition root, from this environment
     try:
         with _handler_output(handler):
-            result: dict[str, Any] = handler.lambda_handler(
-                event, LocalLambdaContext("ecr-multiarch-AssemblerFunction", timeout))
+            result: dict[str, Any] = _run_handler(
+                handler.lambda_handler, event, LocalLambdaContext("ecr-multiarch-AssemblerFunction", timeout))
     finally:
         handler.configure(None)
     return result
@@ -646,7 +756,7 @@ def _invoke_reconcile(event: Any, timeout: float) -> list[dict[str, Any]]:
             pending: list[Any] = [event]
             while pending:
                 context = LocalLambdaContext("ecr-multiarch-ReconcileFunction", timeout)
-                results.append(reconcile_handler.lambda_handler(pending.pop(0), context))
+                results.append(_run_handler(reconcile_handler.lambda_handler, pending.pop(0), context))
                 pending.extend(continuations)
                 continuations.clear()
     finally:
@@ -657,25 +767,41 @@ def _invoke_reconcile(event: Any, timeout: float) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------------------------- demo
 
 
-def _load_demo() -> ModuleType:
+def _load_devkit(name: str, what: str) -> ModuleType:
     """devkit is development-only (not in the package, not in the layer): found in a source checkout."""
     checkout = Path(__file__).resolve().parents[3]
+    module = f"devkit.{name}"
     for attempt in range(2):
         try:
-            return importlib.import_module("devkit.demo")
+            return importlib.import_module(module)
         except ModuleNotFoundError as error:
-            if error.name not in {"devkit", "devkit.demo"}:
-                raise UsageError(f"the demo needs the development extras ({error.name} is missing): "
-                                 "pip install -e '.[dev]' in a source checkout") from None
-            if attempt or not (checkout / "devkit" / "demo.py").is_file():
+            if error.name not in {"devkit", module}:
+                raise UsageError(f"the {what} needs the development extras ({error.name} is missing): "
+                                 "run `make venv` (or pip install -e '.[dev]') in a source checkout") from None
+            if attempt or not (checkout / "devkit" / f"{name}.py").is_file():
                 break
             sys.path.insert(0, str(checkout))
-    raise UsageError("the demo lives in devkit/, which only a source checkout has: run `make demo` there")
+    raise UsageError(f"the {what} lives in devkit/, which only a source checkout has: clone the repository, "
+                     f"run `make venv`, then `.venv/bin/ecr-multiarch {name}` there")
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    demo = _load_demo()
-    code: int = demo.main(["--verbose"] if args.verbose else [])
+    _settings(args)  # --architectures / --index-format checked here first: exit 2 naming the flag
+    demo = _load_devkit("demo", "demo")
+    argv = ["--verbose"] if args.verbose else []
+    if args.architectures is not None:
+        argv += ["--architectures", args.architectures]
+    if args.index_format is not None:
+        argv += ["--index-format", args.index_format]
+    if args.json:
+        argv.append("--json")
+    code: int = demo.main(argv)
+    return code
+
+
+def run_sandbox(args: argparse.Namespace) -> int:
+    sandbox = _load_devkit("sandbox", "sandbox")
+    code: int = sandbox.main([])
     return code
 
 
