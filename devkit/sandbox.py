@@ -93,8 +93,8 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     with FakeEcr(server=True) as ecr:
         seed(ecr)
         assert ecr.endpoint_url is not None
-        _banner(ecr.endpoint_url, REGION, out)
-        try:
+        try:  # from the banner on: Ctrl-C may come the moment its last line is out
+            _banner(ecr.endpoint_url, REGION, out)
             while True:
                 time.sleep(3600)
         except KeyboardInterrupt:

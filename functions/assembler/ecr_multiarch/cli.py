@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 from unittest import mock
 
 from .aws_session import (
@@ -506,7 +506,7 @@ def run_reconcile(args: argparse.Namespace) -> int:
     if args.json:
         _print_json({**report.to_json(), "dryRun": settings.dry_run})
     else:
-        print(_summary_text(report, dry_run=settings.dry_run, verbose=args.verbose))
+        _print_summary(report, dry_run=settings.dry_run, verbose=args.verbose)
     return _exit_code([entry.status for entry in report.entries])
 
 
@@ -523,7 +523,8 @@ def _table_key(entry: SweepEntry) -> str:
     return entry.status
 
 
-def _summary_text(report: SweepReport, *, dry_run: bool, verbose: bool) -> str:
+def _summary_counts(report: SweepReport, *, dry_run: bool) -> tuple[list[str], list[list[object]], list[object]]:
+    """(header, one row per repository, totals) of the summary table."""
     columns = ["would create", "would update"] if dry_run else ["created", "updated"]
     columns += ["unchanged", "waiting", "rejected"]
     if any(entry.status == "failed" for entry in report.entries):
@@ -531,20 +532,29 @@ def _summary_text(report: SweepReport, *, dry_run: bool, verbose: bool) -> str:
     counts: dict[str, dict[str, int]] = {name: dict.fromkeys(columns, 0) for name in report.repositories}
     for entry in report.entries:
         counts.setdefault(entry.repository, dict.fromkeys(columns, 0))[_table_key(entry)] += 1
-    total = {column: sum(row[column] for row in counts.values()) for column in columns}
-    width = max([len("repository"), len("total"), *(len(name) for name in counts)])
-    header = "repository".ljust(width) + "".join(f"  {column:>12}" for column in columns)
-    lines = [header, "-" * len(header)]
-    for name, row in [*counts.items(), ("total", total)]:
-        if name == "total":
-            lines.append("-" * len(header))
-        lines.append(name.ljust(width) + "".join(f"  {row[column]:>12}" for column in columns))
+    rows: list[list[object]] = [[name, *(row[column] for column in columns)] for name, row in counts.items()]
+    totals: list[object] = ["total", *(sum(row[column] for row in counts.values()) for column in columns)]
+    return ["repository", *columns], rows, totals
+
+
+def _plain_table(header: list[str], rows: list[list[object]], totals: list[object]) -> list[str]:
+    every: list[Sequence[object]] = [header, *rows, totals]
+    width = max(len(str(row[0])) for row in every)
+
+    def line(cells: Sequence[object]) -> str:
+        return str(cells[0]).ljust(width) + "".join(f"  {cell!s:>12}" for cell in cells[1:])
+    rule = "-" * len(line(header))
+    return [line(header), rule, *(line(row) for row in rows), rule, line(totals)]
+
+
+def _summary_details(report: SweepReport, *, dry_run: bool, verbose: bool) -> list[str]:
+    """What follows the table: the versions worth naming, then the closing line (or how to resume)."""
+    lines: list[str] = []
     shown = {"rejected", "failed"} | ({"created", "updated", "waiting", "planned"} if verbose else set())
     details = [entry for entry in report.entries if entry.status in shown]
     if details:
         lines.append("")
-        for entry in details:
-            lines.append(_entry_line(entry))
+        lines.extend(_entry_line(entry) for entry in details)
     lines.append("")
     if report.cursor is None:
         lines.append(f"{'Planned' if dry_run else 'Swept'} {len(report.repositories)} "
@@ -554,7 +564,23 @@ def _summary_text(report: SweepReport, *, dry_run: bool, verbose: bool) -> str:
         cursor = json.dumps(report.cursor.to_json(), separators=(",", ":"))
         lines.append("Stopped at the time budget; resume with:")
         lines.append(f"  {PROGRAM} reconcile --resume '{cursor}'")
-    return "\n".join(lines)
+    return lines
+
+
+def _summary_text(report: SweepReport, *, dry_run: bool, verbose: bool) -> str:
+    return "\n".join([*_plain_table(*_summary_counts(report, dry_run=dry_run)),
+                      *_summary_details(report, dry_run=dry_run, verbose=verbose)])
+
+
+def _print_summary(report: SweepReport, *, dry_run: bool, verbose: bool) -> None:
+    """On a terminal with rich installed, rich draws the table; elsewhere (pipes, files) the plain text."""
+    from . import terminal
+
+    if sys.stdout.isatty() and terminal.available():
+        terminal.print_table(sys.stdout, *_summary_counts(report, dry_run=dry_run))
+        print("\n".join(_summary_details(report, dry_run=dry_run, verbose=verbose)[1:]))
+    else:
+        print(_summary_text(report, dry_run=dry_run, verbose=verbose))
 
 
 def _entry_line(entry: SweepEntry) -> str:
@@ -565,45 +591,16 @@ def _entry_line(entry: SweepEntry) -> str:
         f"{entry.outcome.repository}:{entry.outcome.version}" if entry.outcome.version else name, name, 1)
 
 
-class TerminalProgress:
-    """A one-line progress bar per repository on a terminal; redrawn at most ten times a second."""
-
-    def __init__(self, stream: TextIO, width: int = 30) -> None:
-        self._stream = stream
-        self._width = width
-        self._repository: str | None = None
-        self._last_draw = 0.0
-
-    def __call__(self, progress: SweepProgress) -> None:
-        now = time.monotonic()
-        if progress.repository != self._repository:
-            self.finish()
-            self._repository = progress.repository
-        elif progress.done < progress.total and now - self._last_draw < 0.1:
-            return
-        self._last_draw = now
-        filled = self._width * progress.done // max(progress.total, 1)
-        bar = "#" * filled + "." * (self._width - filled)
-        self._stream.write(f"\r{progress.repository} [{bar}] {progress.done}/{progress.total} versions")
-        self._stream.flush()
-
-    def finish(self) -> None:
-        if self._repository is not None:
-            self._stream.write("\n")
-            self._stream.flush()
-            self._repository = None
-
-
 @contextlib.contextmanager
 def _progress(wanted: bool) -> Iterator[Callable[[SweepProgress], None] | None]:
-    if not wanted or not sys.stderr.isatty():
+    """rich's progress bar on stderr when it is a terminal and rich (the `cli` extra) is installed; else none."""
+    from . import terminal
+
+    if not wanted or not sys.stderr.isatty() or not terminal.available():
         yield None
         return
-    bar = TerminalProgress(sys.stderr)
-    try:
+    with terminal.ProgressBar(sys.stderr) as bar:
         yield bar
-    finally:
-        bar.finish()
 
 
 # --------------------------------------------------------------------------------------------- invoke
