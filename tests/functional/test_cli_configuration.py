@@ -56,8 +56,8 @@ def golang(ecr: FakeEcr) -> FakeEcr:
 def scrubbed_environment(**extra: str) -> dict[str, str]:
     """A shell with no AWS configuration at all: no keys, no profile, no config files, no instance metadata."""
     environment = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-    environment.update(AWS_CONFIG_FILE="/nonexistent/config", AWS_SHARED_CREDENTIALS_FILE="/nonexistent/credentials",
-                       AWS_EC2_METADATA_DISABLED="true", HOME="/nonexistent", **extra)
+    environment.update({"AWS_CONFIG_FILE": "/nonexistent/config", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/cred",
+                        "AWS_EC2_METADATA_DISABLED": "true", "HOME": "/nonexistent", **extra})
     return environment
 
 
@@ -141,6 +141,26 @@ def test_missing_credentials_exit_2_with_advice_never_transient() -> None:
         assert all(advice in result.stderr for advice in ADVICE), result.stderr
         assert "transient" not in result.stderr
         assert '"level":"ERROR"' not in result.stderr  # a usage problem is not logged as an error
+
+
+def test_an_sso_profile_without_a_login_says_to_log_in(tmp_path: Path) -> None:
+    (tmp_path / "config").write_text("[profile dev]\nsso_start_url = https://example.awsapps.com/start\n"
+                                     "sso_region = us-east-1\nsso_account_id = 123456789012\n"
+                                     "sso_role_name = Developer\nregion = eu-west-1\n")
+    environment = scrubbed_environment(AWS_CONFIG_FILE=str(tmp_path / "config"), HOME=str(tmp_path))
+    result = cli_subprocess("--profile", "dev", "plan", "golang:1.0", environment=environment)
+    assert result.returncode == 2
+    assert "the SSO session of profile 'dev' needs a login" in result.stderr
+    assert "`aws sso login --profile dev`" in result.stderr and "transient" not in result.stderr
+
+
+def test_a_malformed_reconcile_payload_is_a_usage_error_not_a_logged_error(
+    golang: FakeEcr, run: Any, tmp_path: Path
+) -> None:
+    (tmp_path / "bad.json").write_text(json.dumps({"reconcile": {"continuation": -1}}))
+    result = run("invoke", str(tmp_path / "bad.json"))
+    assert result.code == 2 and "'continuation' must be a non-negative integer" in result.err
+    assert '"level":"ERROR"' not in result.err and golang.calls == []
 
 
 def test_an_event_that_needs_no_aws_call_runs_with_no_region_and_no_credentials() -> None:

@@ -117,5 +117,9 @@ def require_credentials(session: boto3.session.Session) -> None:
         if credentials is None:
             raise AwsConfigurationError(f"no AWS credentials found; {CREDENTIALS_ADVICE}")
         credentials.get_frozen_credentials()
+    except (exceptions.SSOError, exceptions.TokenRetrievalError) as error:
+        raise AwsConfigurationError(
+            f"the SSO session of profile {session.profile_name!r} needs a login ({error}): run "
+            f"`aws sso login --profile {session.profile_name}`, then try again") from None
     except unusable as error:
         raise AwsConfigurationError(f"AWS credentials cannot be used ({error}); {CREDENTIALS_ADVICE}") from None

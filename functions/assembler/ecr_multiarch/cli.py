@@ -642,6 +642,8 @@ def run_invoke(args: argparse.Namespace) -> int:
     if function == "auto":
         function = "reconcile" if _is_reconcile_event(event) else "assembler"
     settings = _settings(args)  # the flags checked here, with their own names, before the handler reads them
+    if function == "reconcile":
+        _check_reconcile_payload(args.event, event)
     needs_aws = function == "reconcile" or not isinstance(classify_event(event, settings.suffixes), Skip)
     watch = CredentialWatch(raise_at_once=False)  # the handler runs as in Lambda; the CLI tells afterwards
     with _function_environment(args, event, needs_aws=needs_aws, watch=watch):
@@ -670,6 +672,16 @@ def run_invoke(args: argparse.Namespace) -> int:
         else:
             statuses.append(str(result.get("outcome")))
     return _exit_code(statuses)
+
+
+def _check_reconcile_payload(path: str, event: Any) -> None:
+    """A malformed {"reconcile": …} payload is the user's to fix: said here, not logged as the function's ERROR."""
+    from .reconcile_handler import ReconcileRequest
+
+    try:
+        ReconcileRequest.from_event(event)
+    except (CursorError, SettingsError) as error:
+        raise UsageError(f"EVENT.json {path}: {error}") from None
 
 
 @contextlib.contextmanager
