@@ -78,19 +78,23 @@ class CredentialWatch:
 
 
 def open_session(profile: str | None, region: str | None, *, watch: CredentialWatch) -> boto3.session.Session:
-    """A session on ``profile`` in ``region``, also made boto3's default session (clients the service builds by
-    itself, such as the STS one for the account, then use the same profile), with ``watch`` on every call."""
+    """A session on ``profile`` in ``region``, with ``watch`` on every call its clients make."""
     import boto3
     from botocore.exceptions import ProfileNotFound
 
     try:
-        boto3.setup_default_session(profile_name=profile, region_name=region)
+        session = boto3.session.Session(profile_name=profile, region_name=region)
     except ProfileNotFound as error:
         raise AwsConfigurationError(f"{error}: check --profile / AWS_PROFILE ({CREDENTIALS_ADVICE})") from None
-    session = boto3.DEFAULT_SESSION
-    assert session is not None
     session.events.register("after-call", watch)
     return session
+
+
+def caller_account(session: boto3.session.Session) -> str:
+    """The caller's account (STS GetCallerIdentity, which needs no permission), through ``session``'s profile."""
+    from .adapters.ecr import BOTOCORE_CONFIG
+
+    return str(session.client("sts", config=BOTOCORE_CONFIG).get_caller_identity()["Account"])
 
 
 def profile_region(profile: str | None) -> str | None:

@@ -31,6 +31,7 @@ from .aws_session import (
     REGION_ADVICE,
     AwsConfigurationError,
     CredentialWatch,
+    caller_account,
     open_session,
     profile_region,
     require_credentials,
@@ -249,23 +250,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.verbose and args.command not in {"demo", "invoke", "sandbox"}:  # those have their own logging
         _log_steps_to_stderr()
     run: Callable[[argparse.Namespace], int] = args.run
-    with _restored_default_session():
-        try:
-            return run(args)
-        except (UsageError, SettingsError, CursorError, InvalidReferenceError, AwsConfigurationError) as error:
-            return _fail(str(error), EXIT_USAGE)
-        except TransientError as error:
-            return _fail(f"{error} (transient: run it again)", EXIT_FAILED)
-        except KeyboardInterrupt:
-            return _fail("interrupted", 130)
-        except Exception as error:
-            return _aws_error(error)
+    try:
+        return run(args)
+    except (UsageError, SettingsError, CursorError, InvalidReferenceError, AwsConfigurationError) as error:
+        return _fail(str(error), EXIT_USAGE)
+    except TransientError as error:
+        return _fail(f"{error} (transient: run it again)", EXIT_FAILED)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except Exception as error:
+        return _aws_error(error)
 
 
 @contextlib.contextmanager
 def _restored_default_session() -> Iterator[None]:
-    """A run makes its session boto3's default (see aws_session.open_session); put the caller's back after it,
-    so calling ``main`` in-process (tests, scripts) leaves boto3 as it found it."""
+    """``invoke`` makes its session boto3's default for the handlers; put the caller's back after it, so running
+    the CLI in-process (tests, scripts) leaves boto3 as it found it."""
     boto3 = sys.modules.get("boto3")
     saved = getattr(boto3, "DEFAULT_SESSION", None)
     try:
@@ -363,8 +363,10 @@ def _registry(args: argparse.Namespace, reference: ImageReference | None = None)
         raise AwsConfigurationError(f"no AWS region: {REGION_ADVICE}")
     session = open_session(args.profile, region, watch=CredentialWatch(raise_at_once=True))
     require_credentials(session)
-    account = reference.account if reference is not None else None
-    return EcrRegistry(session.client("ecr", config=BOTOCORE_CONFIG), registry_id=account)
+    registry = reference.account if reference is not None else None
+    # The registry's account names repository ARNs: the host's, else the caller's, asked with this session's profile.
+    return EcrRegistry(session.client("ecr", config=BOTOCORE_CONFIG),
+                       account_id=registry or caller_account(session), registry_id=registry)
 
 
 def _assembler(registry: EcrRegistry, settings: Settings) -> Assembler:
@@ -702,11 +704,14 @@ def _function_environment(args: argparse.Namespace, event: Any, *, needs_aws: bo
     if args.index_format:
         overrides["INDEX_FORMAT"] = args.index_format
     overrides.setdefault("POWERTOOLS_TRACE_DISABLED", os.environ.get("POWERTOOLS_TRACE_DISABLED", "true"))
-    with mock.patch.dict(os.environ, overrides):
+    with mock.patch.dict(os.environ, overrides), _restored_default_session():
         # The handlers build their clients with boto3's default session: make it this profile's, watched.
         session = open_session(args.profile, overrides["AWS_REGION"], watch=watch)
         if needs_aws:
             require_credentials(session)
+        import boto3
+
+        boto3.DEFAULT_SESSION = session
         yield
 
 
