@@ -356,7 +356,7 @@ def test_demo_without_devkit_says_what_to_do(monkeypatch: pytest.MonkeyPatch, ru
     assert result.code == 2 and "source checkout" in result.err
 
 
-@pytest.mark.parametrize("command", ["plan", "assemble", "reconcile", "invoke", "demo"])
+@pytest.mark.parametrize("command", ["plan", "assemble", "reconcile", "invoke", "demo", "sandbox"])
 def test_every_command_has_complete_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         cli.main([command, "--help"])
@@ -371,7 +371,7 @@ def test_top_level_help_lists_commands_exit_codes_and_settings(capsys: pytest.Ca
     with pytest.raises(SystemExit):
         cli.main(["--help"])
     out = capsys.readouterr().out
-    for text in ("plan", "assemble", "reconcile", "invoke", "demo", "exit codes:", "REQUIRED_ARCHITECTURES",
+    for text in ("plan", "assemble", "reconcile", "invoke", "demo", "sandbox", "exit codes:", "REQUIRED_ARCHITECTURES",
                  "RECONCILE_REPOSITORIES", "AWS_ENDPOINT_URL"):
         assert text in out
 

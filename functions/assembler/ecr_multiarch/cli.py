@@ -121,13 +121,30 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common_options(parser, None)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
+    command = _command_factory(commands)
+    _add_registry_commands(command)
+    _add_local_commands(command)
+    return parser
+
+
+# (name, help, description, examples) -> the subcommand's parser, with the common options.
+Command = Callable[[str, str, str, str], argparse.ArgumentParser]
+
+
+def _command_factory(commands: Any) -> Command:
     def command(name: str, help_text: str, description: str, examples: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=description,
-                                  epilog="examples:\n" + examples, formatter_class=argparse.RawDescriptionHelpFormatter)
+        sub: argparse.ArgumentParser = commands.add_parser(
+            name, help=help_text, description=description, epilog="examples:\n" + examples,
+            formatter_class=argparse.RawDescriptionHelpFormatter)
         # Accepted after the command too (`ecr-multiarch plan X --json`); SUPPRESS keeps a value given before it.
         _add_common_options(sub, argparse.SUPPRESS)
         return sub
 
+    return command
+
+
+def _add_registry_commands(command: Command) -> None:
+    """The commands that act on a registry: plan, assemble, reconcile."""
     plan = command(
         "plan", "print the index that would be written, its digest and the decision; write nothing",
         "Read the version's architecture tags and print the exact index bytes that would be written at "
@@ -168,6 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
     reconcile.add_argument("--no-progress", action="store_true", help="never draw the progress bar")
     reconcile.set_defaults(run=run_reconcile)
 
+
+
+def _add_local_commands(command: Command) -> None:
+    """The commands that run the functions here: invoke, demo, sandbox."""
     invoke = command(
         "invoke", "run a Lambda handler on an event file, in-process (like `sam local invoke`, no container)",
         "Run the real Lambda handler on the event in EVENT.json with this machine's AWS configuration, the way "
@@ -204,7 +225,6 @@ def build_parser() -> argparse.ArgumentParser:
         f"  {PROGRAM} plan golang:1.19.2-alpine\n  {PROGRAM} reconcile --dry-run\n",
     )
     sandbox.set_defaults(run=run_sandbox)
-    return parser
 
 
 def _add_common_options(parser: argparse.ArgumentParser, default: Any) -> None:
@@ -213,7 +233,8 @@ def _add_common_options(parser: argparse.ArgumentParser, default: Any) -> None:
 
     group = parser.add_argument_group("common options")
     group.add_argument("--profile", default=value(None), help="AWS profile (default: $AWS_PROFILE or the default)")
-    group.add_argument("--region", default=value(None), help="AWS region (default: $AWS_REGION or the profile's)")
+    group.add_argument("--region", default=value(None), help="AWS region (default: the registry host's in the reference, else $AWS_REGION, "
+                       "$AWS_DEFAULT_REGION, the profile's)")
     group.add_argument("--architectures", default=value(None), metavar="LIST",
                        help="required tag suffixes, in index order (default: $REQUIRED_ARCHITECTURES or amd64,arm64)")
     group.add_argument("--index-format", choices=[f.value for f in IndexFormat], default=value(None),
