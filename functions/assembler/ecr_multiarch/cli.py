@@ -233,7 +233,8 @@ def _add_common_options(parser: argparse.ArgumentParser, default: Any) -> None:
 
     group = parser.add_argument_group("common options")
     group.add_argument("--profile", default=value(None), help="AWS profile (default: $AWS_PROFILE or the default)")
-    group.add_argument("--region", default=value(None), help="AWS region (default: the registry host's in the reference, else $AWS_REGION, "
+    group.add_argument("--region", default=value(None),
+                       help="AWS region (default: the registry host's in the reference, else $AWS_REGION, "
                        "$AWS_DEFAULT_REGION, the profile's)")
     group.add_argument("--architectures", default=value(None), metavar="LIST",
                        help="required tag suffixes, in index order (default: $REQUIRED_ARCHITECTURES or amd64,arm64)")
