@@ -4,14 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help venv demo test lint typecheck cfn-lint unit stress clean bench-reconcile
+.PHONY: help venv demo sandbox test lint typecheck cfn-lint unit stress clean bench-reconcile
 
-help:
-	@echo "make demo   - run the Lambda handler against an in-memory ECR and print the index it writes"
-	@echo "make test   - lint, type-check, validate template.yaml and run every test"
-	@echo "make stress - print the reliability figures: duplicates, races, faults, fuzzed events"
-	@echo "make bench  - ECR calls, cold import, peak RSS, CPU per event, zip sizes, cold start, round trips (docs/performance.md)"
-	@echo "make sam-build - sam build (arm64, Python 3.13, no container) into .aws-sam/build"
+# `make help` prints every target that has a `## what it does` comment (tests/unit/test_docs_commands.py checks that
+# every target has one).
+help: ## list every target (this)
+	@echo "On a fresh machine: make demo, then make test. Every target:"
+	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-zA-Z0-9_.-]+:[^=]*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,37 +18,40 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
-venv: $(STAMP)
+venv: $(STAMP) ## create .venv (Python 3.11+, the package with its dev extras); every other target does it first
 
-demo: $(STAMP)
+demo: $(STAMP) ## the Lambda handler against an in-memory ECR: replays events/, prints the index it writes
 	$(BIN)/python -m devkit.demo
 
-lint: $(STAMP)
+sandbox: $(STAMP) ## serve the in-memory ECR on 127.0.0.1 (seeded; prints the export lines) until Ctrl-C
+	$(BIN)/ecr-multiarch sandbox
+
+lint: $(STAMP) ## ruff
 	$(BIN)/ruff check .
 
-typecheck: $(STAMP)
+typecheck: $(STAMP) ## mypy (strict)
 	$(BIN)/mypy
 
-cfn-lint: $(STAMP)
+cfn-lint: $(STAMP) ## cfn-lint template.yaml
 	$(BIN)/cfn-lint template.yaml
 
-stress: $(STAMP)
+stress: $(STAMP) ## reliability figures: duplicates, races, faults, fuzzed events
 	$(BIN)/python -m devkit.stress
 
-unit: $(STAMP)
+unit: $(STAMP) ## the unit tests only (seconds)
 	$(BIN)/python -m pytest tests/unit -q
 
-test: lint typecheck cfn-lint
+test: lint typecheck cfn-lint ## everything CI runs: lint, types, sam validate + sam build, every test (needs CPython 3.13)
 	$(BIN)/python -m pytest
 
-clean:
+clean: ## remove .venv, .venv-sam, .aws-sam and the tools' caches
 	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
 # ------------------------------------------------------------------ packaging: SAM validate/build, smoke test, bench
 # aws-sam-cli pins its own boto3, so it gets its own virtual environment. sam build runs layers/runtime/Makefile and
 # functions/assembler/Makefile (BuildMethod: makefile, no container), which need CPython 3.13, the function's
 # runtime, to compile the bytecode they ship.
-.PHONY: sam-venv sam-validate sam-build runtime-standin build-smoke bench python313 clean-sam
+.PHONY: sam-venv sam-validate sam-build runtime-standin build-smoke bench python313 clean-sam deploy
 
 SAM_CLI_VERSION := 1.170.0
 SAM_VENV := .venv-sam
@@ -75,7 +77,7 @@ ifndef PYTHON313
 PYTHON313 = $(eval PYTHON313 := $(call find_python313))$(PYTHON313)
 endif
 
-python313:
+python313: ## find CPython 3.13 (sam build needs it); override with make PYTHON313=/path/to/python3.13
 	@test -n "$(PYTHON313)" && "$(PYTHON313)" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null || { \
 	  echo "error: no working python3.13 (PYTHON313='$(PYTHON313)'; looked at: $(strip $(PYTHON313_CANDIDATES)))." \
 	  "sam build compiles the function and layer bytecode for the python3.13 runtime and needs CPython 3.13:" \
@@ -88,12 +90,12 @@ $(SAM_STAMP):
 	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check aws-sam-cli==$(SAM_CLI_VERSION)
 	touch $(SAM_STAMP)
 
-sam-venv: $(SAM_STAMP)
+sam-venv: $(SAM_STAMP) ## create .venv-sam with aws-sam-cli (its own boto3 pins)
 
-sam-validate: $(SAM_STAMP)
+sam-validate: $(SAM_STAMP) ## sam validate --lint template.yaml
 	$(SAM_ENV) $(SAM) validate --lint --template-file template.yaml
 
-sam-build: $(SAM_STAMP) python313
+sam-build: $(SAM_STAMP) python313 ## sam build into .aws-sam/build: arm64, Python 3.13, no container
 	$(SAM_ENV) PYTHON313="$(PYTHON313)" PATH="$(dir $(PYTHON313)):$$PATH" \
 	  $(SAM) build --template-file template.yaml --build-dir $(BUILD_DIR)
 
@@ -103,25 +105,25 @@ $(RUNTIME_STAMP): | python313
 	  --target $(RUNTIME_STANDIN) boto3==$(RUNTIME_BOTO3_VERSION)
 	touch $(RUNTIME_STAMP)
 
-runtime-standin: $(RUNTIME_STAMP)
+runtime-standin: $(RUNTIME_STAMP) ## boto3 for CPython 3.13, standing in for the Lambda runtime's (packaging tests)
 
 # The built artefacts, imported and run on a bare CPython 3.13 (tests/packaging); also part of `make test`.
-build-smoke: $(STAMP) sam-build runtime-standin
+build-smoke: $(STAMP) sam-build runtime-standin ## sam build, then tests/packaging on what was built
 	ECR_MULTIARCH_REQUIRE_BUILD=1 PYTHON313="$(PYTHON313)" $(BIN)/python -m pytest tests/packaging -q
 
 # `make test` also validates the template with SAM, builds it, and runs tests/packaging on what was built.
 test: sam-validate sam-build runtime-standin
 test: export ECR_MULTIARCH_REQUIRE_BUILD := 1
 
-bench: $(STAMP) sam-build runtime-standin
+bench: $(STAMP) sam-build runtime-standin ## ECR calls per scenario, cold import, peak RSS, CPU per event, zip sizes
 	PYTHON313="$(PYTHON313)" $(BIN)/python -m benchmarks.bench --build-dir $(BUILD_DIR)
 
 clean: clean-sam
-clean-sam:
+clean-sam: ## remove .venv-sam and .aws-sam
 	rm -rf $(SAM_VENV) .aws-sam
 
 # One reconcile of a 10,000-tag repository in the fake ECR: ECR calls made vs the goal, and wall time (~2 min).
-bench-reconcile: $(STAMP)
+bench-reconcile: $(STAMP) ## one sweep of a 10,000-tag repository in the fake ECR: ECR calls vs goal, wall time
 	$(BIN)/python -m benchmarks.reconcile_10k
 
 # ------------------------------------------------------------------ IaC security scan
@@ -138,15 +140,20 @@ $(CHECKOV_STAMP):
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
 	touch $(CHECKOV_STAMP)
 
-checkov-venv: $(CHECKOV_STAMP)
+checkov-venv: $(CHECKOV_STAMP) ## install checkov into .venv-checkov
 
 # Local only: no Bridgecrew/Prisma platform call, no version check; fails on any failed check.
-checkov: $(CHECKOV_STAMP)
+checkov: $(CHECKOV_STAMP) ## IaC security scan of template.yaml (checkov, every skip justified in the template)
 	BC_SKIP_MAPPING=TRUE CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false $(CHECKOV_VENV)/bin/checkov --quiet --compact \
 	  --framework cloudformation --skip-download --file template.yaml
 
 test: checkov
 
 clean: clean-checkov
-clean-checkov:
+clean-checkov: ## remove .venv-checkov
 	rm -rf $(CHECKOV_VENV)
+
+# Deploy: sam build, then `sam deploy --guided` from .venv-sam (it asks for the stack name, the region and the
+# template's parameters, and can save them to samconfig.toml). Uses your AWS configuration (AWS_PROFILE, AWS_REGION).
+deploy: sam-build ## sam build, then sam deploy --guided (from .venv-sam; needs AWS credentials)
+	SAM_CLI_TELEMETRY=0 $(SAM) deploy --guided --template-file $(BUILD_DIR)/template.yaml

@@ -32,6 +32,7 @@ from ecr_multiarch.adapters.ecr import EcrRegistry
 from ecr_multiarch.adapters.http_blobs import HttpBlobReader
 from ecr_multiarch.assembler import Assembler
 from ecr_multiarch.domain import media_types
+from ecr_multiarch.domain.digest import Digest
 from ecr_multiarch.domain.index import ImageIndex
 from ecr_multiarch.errors import TransientError
 from ecr_multiarch.handler import handle
@@ -71,8 +72,10 @@ class UnverifiedAssembler(Assembler):
     after the first write), so the race experiment can show the stale writes that only the verify read corrects."""
 
     def assemble(self, repository: str, version: str, prefetched: Mapping[str, StoredManifest] | None = None, *,
-                 pushed_suffix: str | None = None, verify: bool = True) -> Outcome:
-        return super().assemble(repository, version, prefetched, pushed_suffix=pushed_suffix, verify=False)
+                 pushed_suffix: str | None = None, pushed_digest: Digest | None = None, verify: bool = True,
+                 force: bool = False) -> Outcome:
+        return super().assemble(repository, version, prefetched, pushed_suffix=pushed_suffix,
+                                pushed_digest=pushed_digest, verify=False, force=force)
 
 
 class StallingRegistry(EcrRegistry):

@@ -274,8 +274,9 @@ def test_reconcile_draws_a_progress_bar_only_on_a_terminal(ecr: FakeEcr, monkeyp
     monkeypatch.setattr(sys, "stderr", terminal)
     assert cli.main(["reconcile", "golang", "--json"]) == 0
     json.loads(capsys.readouterr().out)  # stdout stays pure JSON
-    assert "golang [" in terminal.getvalue() and "2/2 versions" in terminal.getvalue()
-    assert terminal.getvalue().endswith("\n")
+    drawn = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", terminal.getvalue())  # rich's colours and cursor moves
+    assert re.search(r"golang .*━+.* 2/2 versions", drawn), drawn
+    assert drawn.endswith("\n")
 
     terminal.truncate(0)
     assert cli.main(["reconcile", "golang", "--no-progress"]) == 0
@@ -357,7 +358,7 @@ def test_demo_without_devkit_says_what_to_do(monkeypatch: pytest.MonkeyPatch, ru
     assert result.code == 2 and "source checkout" in result.err
 
 
-@pytest.mark.parametrize("command", ["plan", "assemble", "reconcile", "invoke", "demo"])
+@pytest.mark.parametrize("command", ["plan", "assemble", "reconcile", "invoke", "demo", "sandbox"])
 def test_every_command_has_complete_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         cli.main([command, "--help"])
@@ -372,7 +373,7 @@ def test_top_level_help_lists_commands_exit_codes_and_settings(capsys: pytest.Ca
     with pytest.raises(SystemExit):
         cli.main(["--help"])
     out = capsys.readouterr().out
-    for text in ("plan", "assemble", "reconcile", "invoke", "demo", "exit codes:", "REQUIRED_ARCHITECTURES",
+    for text in ("plan", "assemble", "reconcile", "invoke", "demo", "sandbox", "exit codes:", "REQUIRED_ARCHITECTURES",
                  "RECONCILE_REPOSITORIES", "AWS_ENDPOINT_URL"):
         assert text in out
 
@@ -404,7 +405,9 @@ def test_standard_aws_configuration(monkeypatch: pytest.MonkeyPatch, run: Any) -
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
     args = cli.build_parser().parse_args(["--region", "eu-west-1", "plan", "golang:1.0"])
-    client = cli._registry(args)._client
+    # A registry host names the account: no STS call is needed to build the registry.
+    reference = cli.parse_reference("123456789012.dkr.ecr.eu-west-1.amazonaws.com/golang:1.0", what="REF")
+    client = cli._registry(args, reference)._client
     assert client.meta.endpoint_url == "http://127.0.0.1:4566" and client.meta.region_name == "eu-west-1"
 
 

@@ -1,11 +1,12 @@
 """``ecr-multiarch``: the functions' own assembly and sweep, from a terminal or a CI job.
 
 Same code path and settings as the Lambda functions (REQUIRED_ARCHITECTURES, INDEX_FORMAT, DRY_RUN,
-RECONCILE_REPOSITORIES from the environment, overridable by options), standard AWS configuration (--profile,
---region, AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL — the last honoured by boto3 itself). Standard library only:
-argparse, no extra dependency in the Lambda layer.
+RECONCILE_REPOSITORIES from the environment, overridable by options), the AWS configuration resolved as the AWS
+CLI resolves it (aws_session.py), and input checked as ECR checks it before any call (reference.py).
 
-Output: results on stdout (a table, or JSON with --json); progress bars, notes and errors on stderr.
+Output: results on stdout (a table, or JSON with --json); progress bars, notes and errors on stderr. On a terminal,
+with the optional ``cli`` extra (rich), the progress bar and summary table are drawn by rich (terminal.py); pipes
+and --json get plain text. Nothing here is imported by the Lambda functions.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import importlib
 import json
 import logging
 import os
-import re
 import sys
 import time
 import uuid
@@ -24,10 +24,22 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
+from unittest import mock
 
+from .aws_session import (
+    REGION_ADVICE,
+    AwsConfigurationError,
+    CredentialWatch,
+    caller_account,
+    open_session,
+    profile_region,
+    require_credentials,
+    resolve_region,
+)
+from .domain.events import Skip, classify_event
 from .domain.index import ImageIndex, IndexFormat
-from .domain.tags import is_valid_tag, parse_arch_tag
+from .domain.tags import parse_arch_tag
 from .errors import PermanentError, TransientError
 from .incomplete import IncompleteVersionFinder, incomplete_lines
 from .outcome import Outcome, OutcomeKind
@@ -41,6 +53,7 @@ from .reconcile import (
     SweepReport,
     parse_repository_patterns,
 )
+from .reference import ImageReference, InvalidReferenceError, check_repository_pattern, parse_reference
 from .settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -63,9 +76,6 @@ _CONFIGURATION_ERROR_CODES = frozenset({
 # The sweep's clock for --time-budget (a module attribute so tests can step it).
 clock: Callable[[], float] = time.monotonic
 
-# An image reference may name the registry host; the repository and tag are what count.
-_REGISTRY_HOST = re.compile(r"^\d{12}\.dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/")
-
 
 class UsageError(Exception):
     """A bad argument or missing configuration: exit code 2, with a message saying what to do."""
@@ -85,7 +95,9 @@ environment (the functions' own settings):
   INDEX_FORMAT             auto, docker or oci (default auto)
   DRY_RUN                  true: never write (assemble and reconcile then only plan)
   RECONCILE_REPOSITORIES   repositories `reconcile` sweeps when none are named (default *: all)
-  AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL and the rest of the standard AWS configuration
+  AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL and the rest of the standard AWS configuration; the region is
+  --region, else the registry host's (123456789012.dkr.ecr.us-east-1.amazonaws.com/golang:1.0), else AWS_REGION,
+  AWS_DEFAULT_REGION, the profile's; a host naming another account reads and writes that account's registry
 
 examples:
   {PROGRAM} plan golang:1.19.2-alpine
@@ -94,6 +106,7 @@ examples:
   {PROGRAM} reconcile --json > sweep.json
   {PROGRAM} invoke events/push-arm64.json
   {PROGRAM} demo
+  {PROGRAM} sandbox          # an in-memory ECR on 127.0.0.1: try every command above with no account
 """
 
 
@@ -105,16 +118,34 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     _add_common_options(parser, None)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
+    command = _command_factory(commands)
+    _add_registry_commands(command)
+    _add_local_commands(command)
+    return parser
+
+
+# (name, help, description, examples) -> the subcommand's parser, with the common options.
+Command = Callable[[str, str, str, str], argparse.ArgumentParser]
+
+
+def _command_factory(commands: Any) -> Command:
     def command(name: str, help_text: str, description: str, examples: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=description,
-                                  epilog="examples:\n" + examples, formatter_class=argparse.RawDescriptionHelpFormatter)
+        sub: argparse.ArgumentParser = commands.add_parser(
+            name, help=help_text, description=description, epilog="examples:\n" + examples,
+            formatter_class=argparse.RawDescriptionHelpFormatter)
         # Accepted after the command too (`ecr-multiarch plan X --json`); SUPPRESS keeps a value given before it.
         _add_common_options(sub, argparse.SUPPRESS)
         return sub
 
+    return command
+
+
+def _add_registry_commands(command: Command) -> None:
+    """The commands that act on a registry: plan, assemble, reconcile."""
     plan = command(
         "plan", "print the index that would be written, its digest and the decision; write nothing",
         "Read the version's architecture tags and print the exact index bytes that would be written at "
@@ -157,6 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
     reconcile.add_argument("--no-progress", action="store_true", help="never draw the progress bar")
     reconcile.set_defaults(run=run_reconcile)
 
+
+
+def _add_local_commands(command: Command) -> None:
+    """The commands that run the functions here: invoke, demo, sandbox."""
     invoke = command(
         "invoke", "run a Lambda handler on an event file, in-process (like `sam local invoke`, no container)",
         "Run the real Lambda handler on the event in EVENT.json with this machine's AWS configuration, the way "
@@ -174,12 +209,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = command(
         "demo", "what `make demo` runs: the handler against an in-memory ECR (needs the dev extras)",
-        "Seed an in-memory ECR with real amd64 and arm64 images, replay the sample events through the real "
-        "handler and print the index written. Needs a source checkout with the dev extras (devkit/, moto).",
-        f"  {PROGRAM} demo\n  {PROGRAM} demo --verbose\n",
+        "Seed an in-memory ECR with a real image for each required architecture, replay the sample events "
+        "through the real handler and print the index written (--json: one document). Needs a source checkout "
+        "with the dev extras (devkit/, moto).",
+        f"  {PROGRAM} demo\n  {PROGRAM} demo --verbose\n  {PROGRAM} demo --architectures amd64,arm64,armv7 "
+        f"--index-format oci --json\n",
     )
     demo.set_defaults(run=run_demo)
-    return parser
+
+    sandbox = command(
+        "sandbox", "serve the demo's in-memory ECR on 127.0.0.1 until Ctrl-C: try every command with no account",
+        "Start the in-memory ECR the demo uses (moto, corrected where it is not ECR, with config blobs served over "
+        "HTTP on 127.0.0.1) as a server in the foreground, seeded with repository golang (a complete version, an "
+        "incomplete one, a stale index, a BuildKit pair). It prints the `export AWS_ENDPOINT_URL=… AWS_REGION=… "
+        "AWS_ACCESS_KEY_ID=…` lines: paste them into another shell, and plan, assemble, reconcile and invoke work "
+        "there with no AWS account. Needs a source checkout with the dev extras (devkit/, moto[server]).",
+        f"  {PROGRAM} sandbox\n  # in another shell: paste the export lines, then\n"
+        f"  {PROGRAM} plan golang:1.19.2-alpine\n  {PROGRAM} reconcile --dry-run\n",
+    )
+    sandbox.set_defaults(run=run_sandbox)
 
 
 def _add_common_options(parser: argparse.ArgumentParser, default: Any) -> None:
@@ -188,7 +236,9 @@ def _add_common_options(parser: argparse.ArgumentParser, default: Any) -> None:
 
     group = parser.add_argument_group("common options")
     group.add_argument("--profile", default=value(None), help="AWS profile (default: $AWS_PROFILE or the default)")
-    group.add_argument("--region", default=value(None), help="AWS region (default: $AWS_REGION or the profile's)")
+    group.add_argument("--region", default=value(None),
+                       help="AWS region (default: the registry host's in the reference, else $AWS_REGION, "
+                       "$AWS_DEFAULT_REGION, the profile's)")
     group.add_argument("--architectures", default=value(None), metavar="LIST",
                        help="required tag suffixes, in index order (default: $REQUIRED_ARCHITECTURES or amd64,arm64)")
     group.add_argument("--index-format", choices=[f.value for f in IndexFormat], default=value(None),
@@ -211,14 +261,23 @@ def _positive_seconds(raw: str) -> float:
 # --------------------------------------------------------------------------------------------- main
 
 
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ecr-multiarch")
+    except PackageNotFoundError:
+        return "unknown (not installed: pip install -e . in the checkout)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.verbose and args.command not in {"demo", "invoke"}:  # those two have their own logging
+    if args.verbose and args.command not in {"demo", "invoke", "sandbox"}:  # those have their own logging
         _log_steps_to_stderr()
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         return run(args)
-    except (UsageError, SettingsError, CursorError) as error:
+    except (UsageError, SettingsError, CursorError, InvalidReferenceError, AwsConfigurationError) as error:
         return _fail(str(error), EXIT_USAGE)
     except TransientError as error:
         return _fail(f"{error} (transient: run it again)", EXIT_FAILED)
@@ -226,6 +285,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail("interrupted", 130)
     except Exception as error:
         return _aws_error(error)
+
+
+@contextlib.contextmanager
+def _restored_default_session() -> Iterator[None]:
+    """``invoke`` makes its session boto3's default for the handlers; put the caller's back after it, so running
+    the CLI in-process (tests, scripts) leaves boto3 as it found it."""
+    boto3 = sys.modules.get("boto3")
+    saved = getattr(boto3, "DEFAULT_SESSION", None)
+    try:
+        yield
+    finally:
+        boto3 = sys.modules.get("boto3")
+        if boto3 is not None:
+            setattr(boto3, "DEFAULT_SESSION", saved)  # noqa: B010 - a ModuleType from sys.modules
 
 
 def _log_steps_to_stderr() -> None:
@@ -247,10 +320,12 @@ def _aws_error(error: Exception) -> int:
         ProfileNotFound,
     )
 
+    from .aws_session import CREDENTIALS_ADVICE
+
     if isinstance(error, NoRegionError):
-        return _fail("no AWS region: pass --region, or set AWS_REGION or a region in your profile", EXIT_USAGE)
+        return _fail(f"no AWS region: {REGION_ADVICE}", EXIT_USAGE)
     if isinstance(error, NoCredentialsError | PartialCredentialsError | ProfileNotFound):
-        return _fail(f"AWS credentials: {error}", EXIT_USAGE)
+        return _fail(f"AWS credentials: {error}; {CREDENTIALS_ADVICE}", EXIT_USAGE)
     if isinstance(error, ClientError):
         code = str(error.response.get("Error", {}).get("Code", ""))
         if code in _CONFIGURATION_ERROR_CODES:
@@ -291,19 +366,32 @@ def _settings(args: argparse.Namespace, *, dry_run: bool | None = None) -> Setti
         environment["REQUIRED_ARCHITECTURES"] = args.architectures
     if args.index_format is not None:
         environment["INDEX_FORMAT"] = args.index_format
-    settings = Settings.from_environment(environment)
+    try:
+        settings = Settings.from_environment(environment)
+    except SettingsError as error:
+        # Name what the user typed: the flag when they gave one, the variable otherwise.
+        message = str(error)
+        if args.architectures is not None:
+            message = message.replace("REQUIRED_ARCHITECTURES", "--architectures")
+        raise UsageError(message) from None
     return settings if dry_run is None else replace(settings, dry_run=dry_run)
 
 
-def _registry(args: argparse.Namespace) -> EcrRegistry:
-    import boto3
-
+def _registry(args: argparse.Namespace, reference: ImageReference | None = None) -> EcrRegistry:
+    """ECR in the resolved region, with checked credentials; a reference naming a registry host reads and writes
+    that registry (its account as registryId: cross-account works as the caller's permissions allow)."""
     from .adapters.ecr import BOTOCORE_CONFIG, EcrRegistry
 
-    session = boto3.session.Session(profile_name=args.profile, region_name=args.region)
-    if session.region_name is None:
-        raise UsageError("no AWS region: pass --region, or set AWS_REGION or a region in your profile")
-    return EcrRegistry(session.client("ecr", config=BOTOCORE_CONFIG))
+    host_region = reference.region if reference is not None else None
+    region = resolve_region(args.region, host_region, os.environ, None) or profile_region(args.profile)
+    if region is None:
+        raise AwsConfigurationError(f"no AWS region: {REGION_ADVICE}")
+    session = open_session(args.profile, region, watch=CredentialWatch(raise_at_once=True))
+    require_credentials(session)
+    registry = reference.account if reference is not None else None
+    # The registry's account names repository ARNs: the host's, else the caller's, asked with this session's profile.
+    return EcrRegistry(session.client("ecr", config=BOTOCORE_CONFIG),
+                       account_id=registry or caller_account(session), registry_id=registry)
 
 
 def _assembler(registry: EcrRegistry, settings: Settings) -> Assembler:
@@ -316,20 +404,19 @@ def _assembler(registry: EcrRegistry, settings: Settings) -> Assembler:
                      repository_tags=registry)
 
 
-def parse_reference(text: str, suffixes: Sequence[str]) -> tuple[str, str]:
-    """``REPOSITORY:VERSION`` (optionally with the registry host) -> (repository, version); an arch tag means its
+def parse_version_reference(text: str, suffixes: Sequence[str]) -> tuple[ImageReference, str]:
+    """``REPOSITORY:VERSION`` (optionally with the registry host) -> (reference, version); an arch tag means its
     version, since that is the index it belongs to."""
-    reference = _REGISTRY_HOST.sub("", text.strip())
-    repository, colon, tag = reference.rpartition(":")
-    if not colon or not repository or not tag or "/" in tag or "@" in reference:
-        raise UsageError(f"{text!r} is not REPOSITORY:VERSION (for example golang:1.19.2-alpine)")
-    if not is_valid_tag(tag):
-        raise UsageError(f"{tag!r} is not a valid tag")
+    reference = parse_reference(text.strip(), what="REPOSITORY:VERSION")
+    if reference.tag is None:
+        raise UsageError(f"REPOSITORY:VERSION {text!r} names a digest; give the version tag the index goes to, "
+                         f"e.g. {reference.repository}:1.19.2-alpine")
+    repository, tag = reference.repository, reference.tag
     parsed = parse_arch_tag(tag, suffixes)
     if parsed is not None:
         _note(f"{repository}:{tag} is the {parsed.suffix} tag of {parsed.version}; using {repository}:{parsed.version}")
         tag = parsed.version
-    return repository, tag
+    return reference, tag
 
 
 # --------------------------------------------------------------------------------------------- plan, assemble
@@ -337,8 +424,9 @@ def parse_reference(text: str, suffixes: Sequence[str]) -> tuple[str, str]:
 
 def run_plan(args: argparse.Namespace) -> int:
     settings = _settings(args, dry_run=True)  # a plan never writes
-    repository, version = parse_reference(args.reference, tuple(settings.suffixes))  # the one tag grammar
-    registry = _registry(args)
+    reference, version = parse_version_reference(args.reference, tuple(settings.suffixes))  # the one tag grammar
+    repository = reference.repository
+    registry = _registry(args, reference)
     assembler = _assembler(registry, settings)
     try:
         # The assembler's first read, done here so the plan knows whether the version tag exists; passed on as
@@ -412,8 +500,9 @@ def _index_lines(index: ImageIndex, tags_by_digest: dict[str, str], repository: 
 
 def run_assemble(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    repository, version = parse_reference(args.reference, tuple(settings.suffixes))  # the one tag grammar
-    registry = _registry(args)
+    reference, version = parse_version_reference(args.reference, tuple(settings.suffixes))  # the one tag grammar
+    repository = reference.repository
+    registry = _registry(args, reference)
     outcome = _assembler(registry, settings).assemble(repository, version, force=args.force)
     if args.json:
         _print_json(outcome.to_json())
@@ -441,6 +530,8 @@ def run_reconcile(args: argparse.Namespace) -> int:
     settings = _settings(args, dry_run=True if args.dry_run else None)
     cursor = _parse_cursor(args.resume) if args.resume else None
     if args.repositories:
+        for name in args.repositories:
+            check_repository_pattern(name, what="REPOSITORY")
         patterns = parse_repository_patterns(",".join(args.repositories))
     else:
         patterns = ReconcileSettings.from_environment(os.environ).repositories
@@ -460,7 +551,7 @@ def run_reconcile(args: argparse.Namespace) -> int:
         _print_json({**report.to_json(), "dryRun": settings.dry_run,
                      "incomplete": [version.to_json() for version in incomplete]})
     else:
-        print(_summary_text(report, dry_run=settings.dry_run, verbose=args.verbose))
+        _print_summary(report, dry_run=settings.dry_run, verbose=args.verbose)
         print("\n".join(incomplete_lines(incomplete, finder.threshold)), end="\n" if incomplete else "")
     return _exit_code([entry.status for entry in report.entries])
 
@@ -478,7 +569,8 @@ def _table_key(entry: SweepEntry) -> str:
     return entry.status
 
 
-def _summary_text(report: SweepReport, *, dry_run: bool, verbose: bool) -> str:
+def _summary_counts(report: SweepReport, *, dry_run: bool) -> tuple[list[str], list[list[object]], list[object]]:
+    """(header, one row per repository, totals) of the summary table."""
     columns = ["would create", "would update"] if dry_run else ["created", "updated"]
     columns += ["unchanged", "waiting", "rejected"]
     if any(entry.status == "failed" for entry in report.entries):
@@ -486,20 +578,29 @@ def _summary_text(report: SweepReport, *, dry_run: bool, verbose: bool) -> str:
     counts: dict[str, dict[str, int]] = {name: dict.fromkeys(columns, 0) for name in report.repositories}
     for entry in report.entries:
         counts.setdefault(entry.repository, dict.fromkeys(columns, 0))[_table_key(entry)] += 1
-    total = {column: sum(row[column] for row in counts.values()) for column in columns}
-    width = max([len("repository"), len("total"), *(len(name) for name in counts)])
-    header = "repository".ljust(width) + "".join(f"  {column:>12}" for column in columns)
-    lines = [header, "-" * len(header)]
-    for name, row in [*counts.items(), ("total", total)]:
-        if name == "total":
-            lines.append("-" * len(header))
-        lines.append(name.ljust(width) + "".join(f"  {row[column]:>12}" for column in columns))
+    rows: list[list[object]] = [[name, *(row[column] for column in columns)] for name, row in counts.items()]
+    totals: list[object] = ["total", *(sum(row[column] for row in counts.values()) for column in columns)]
+    return ["repository", *columns], rows, totals
+
+
+def _plain_table(header: list[str], rows: list[list[object]], totals: list[object]) -> list[str]:
+    every: list[Sequence[object]] = [header, *rows, totals]
+    width = max(len(str(row[0])) for row in every)
+
+    def line(cells: Sequence[object]) -> str:
+        return str(cells[0]).ljust(width) + "".join(f"  {cell!s:>12}" for cell in cells[1:])
+    rule = "-" * len(line(header))
+    return [line(header), rule, *(line(row) for row in rows), rule, line(totals)]
+
+
+def _summary_details(report: SweepReport, *, dry_run: bool, verbose: bool) -> list[str]:
+    """What follows the table: the versions worth naming, then the closing line (or how to resume)."""
+    lines: list[str] = []
     shown = {"rejected", "failed"} | ({"created", "updated", "waiting", "planned"} if verbose else set())
     details = [entry for entry in report.entries if entry.status in shown]
     if details:
         lines.append("")
-        for entry in details:
-            lines.append(_entry_line(entry))
+        lines.extend(_entry_line(entry) for entry in details)
     lines.append("")
     if report.cursor is None:
         lines.append(f"{'Planned' if dry_run else 'Swept'} {len(report.repositories)} "
@@ -509,7 +610,23 @@ def _summary_text(report: SweepReport, *, dry_run: bool, verbose: bool) -> str:
         cursor = json.dumps(report.cursor.to_json(), separators=(",", ":"))
         lines.append("Stopped at the time budget; resume with:")
         lines.append(f"  {PROGRAM} reconcile --resume '{cursor}'")
-    return "\n".join(lines)
+    return lines
+
+
+def _summary_text(report: SweepReport, *, dry_run: bool, verbose: bool) -> str:
+    return "\n".join([*_plain_table(*_summary_counts(report, dry_run=dry_run)),
+                      *_summary_details(report, dry_run=dry_run, verbose=verbose)])
+
+
+def _print_summary(report: SweepReport, *, dry_run: bool, verbose: bool) -> None:
+    """On a terminal with rich installed, rich draws the table; elsewhere (pipes, files) the plain text."""
+    from . import terminal
+
+    if sys.stdout.isatty() and terminal.available():
+        terminal.print_table(sys.stdout, *_summary_counts(report, dry_run=dry_run))
+        print("\n".join(_summary_details(report, dry_run=dry_run, verbose=verbose)[1:]))
+    else:
+        print(_summary_text(report, dry_run=dry_run, verbose=verbose))
 
 
 def _entry_line(entry: SweepEntry) -> str:
@@ -520,45 +637,16 @@ def _entry_line(entry: SweepEntry) -> str:
         f"{entry.outcome.repository}:{entry.outcome.version}" if entry.outcome.version else name, name, 1)
 
 
-class TerminalProgress:
-    """A one-line progress bar per repository on a terminal; redrawn at most ten times a second."""
-
-    def __init__(self, stream: TextIO, width: int = 30) -> None:
-        self._stream = stream
-        self._width = width
-        self._repository: str | None = None
-        self._last_draw = 0.0
-
-    def __call__(self, progress: SweepProgress) -> None:
-        now = time.monotonic()
-        if progress.repository != self._repository:
-            self.finish()
-            self._repository = progress.repository
-        elif progress.done < progress.total and now - self._last_draw < 0.1:
-            return
-        self._last_draw = now
-        filled = self._width * progress.done // max(progress.total, 1)
-        bar = "#" * filled + "." * (self._width - filled)
-        self._stream.write(f"\r{progress.repository} [{bar}] {progress.done}/{progress.total} versions")
-        self._stream.flush()
-
-    def finish(self) -> None:
-        if self._repository is not None:
-            self._stream.write("\n")
-            self._stream.flush()
-            self._repository = None
-
-
 @contextlib.contextmanager
 def _progress(wanted: bool) -> Iterator[Callable[[SweepProgress], None] | None]:
-    if not wanted or not sys.stderr.isatty():
+    """rich's progress bar on stderr when it is a terminal and rich (the `cli` extra) is installed; else none."""
+    from . import terminal
+
+    if not wanted or not sys.stderr.isatty() or not terminal.available():
         yield None
         return
-    bar = TerminalProgress(sys.stderr)
-    try:
+    with terminal.ProgressBar(sys.stderr) as bar:
         yield bar
-    finally:
-        bar.finish()
 
 
 # --------------------------------------------------------------------------------------------- invoke
@@ -599,23 +687,27 @@ def run_invoke(args: argparse.Namespace) -> int:
     function = args.function
     if function == "auto":
         function = "reconcile" if _is_reconcile_event(event) else "assembler"
-    # The handlers read the standard AWS configuration from the environment, as in Lambda.
-    if args.profile:
-        os.environ["AWS_PROFILE"] = args.profile
-    if args.region:
-        os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = args.region
-    if args.architectures:
-        os.environ["REQUIRED_ARCHITECTURES"] = args.architectures
-    if args.index_format:
-        os.environ["INDEX_FORMAT"] = args.index_format
-    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")  # no X-Ray daemon here
-    timeout = args.timeout or (900.0 if function == "reconcile" else 60.0)
-    results = _invoke_reconcile(event, timeout) if function == "reconcile" else [_invoke_assembler(event, timeout)]
+    settings = _settings(args)  # the flags checked here, with their own names, before the handler reads them
+    if function == "reconcile":
+        _check_reconcile_payload(args.event, event)
+    needs_aws = function == "reconcile" or not isinstance(classify_event(event, settings.suffixes), Skip)
+    watch = CredentialWatch(raise_at_once=False)  # the handler runs as in Lambda; the CLI tells afterwards
+    with _function_environment(args, event, needs_aws=needs_aws, watch=watch):
+        timeout = args.timeout or (900.0 if function == "reconcile" else 60.0)
+        try:
+            results = (_invoke_reconcile(event, timeout) if function == "reconcile"
+                       else [_invoke_assembler(event, timeout)])
+        except Exception:
+            if watch.problem:
+                raise AwsConfigurationError(watch.problem) from None
+            raise
+    if watch.problem:
+        raise AwsConfigurationError(watch.problem)
     if args.json:
         print(json.dumps(results if len(results) > 1 else results[0], separators=(",", ":")))
     else:
         for result in results:
-            _print_json(result)
+            print(json.dumps(result))  # as `sam local invoke` prints a response: the runtime's JSON, one line
     statuses: list[str] = []
     for result in results:
         if "error" in result:
@@ -626,6 +718,45 @@ def run_invoke(args: argparse.Namespace) -> int:
         else:
             statuses.append(str(result.get("outcome")))
     return _exit_code(statuses)
+
+
+def _check_reconcile_payload(path: str, event: Any) -> None:
+    """A malformed {"reconcile": …} payload is the user's to fix: said here, not logged as the function's ERROR."""
+    from .reconcile_handler import ReconcileRequest
+
+    try:
+        ReconcileRequest.from_event(event)
+    except (CursorError, SettingsError) as error:
+        raise UsageError(f"EVENT.json {path}: {error}") from None
+
+
+@contextlib.contextmanager
+def _function_environment(args: argparse.Namespace, event: Any, *, needs_aws: bool,
+                          watch: CredentialWatch) -> Iterator[None]:
+    """The environment Lambda gives a function, for the length of one invoke: region, settings, credentials.
+
+    Region as for every command, then the event's own (where the push happened, so where the function runs).
+    An event the function skips makes no AWS call: it needs neither a region nor credentials.
+    """
+    event_region = event.get("region") if isinstance(event, dict) and isinstance(event.get("region"), str) else None
+    region = (resolve_region(args.region, None, os.environ, None) or profile_region(args.profile) or event_region)
+    if region is None and needs_aws:
+        raise AwsConfigurationError(f"no AWS region: {REGION_ADVICE}")
+    overrides = {"AWS_REGION": region or "us-east-1", "AWS_DEFAULT_REGION": region or "us-east-1"}
+    if args.architectures:
+        overrides["REQUIRED_ARCHITECTURES"] = args.architectures
+    if args.index_format:
+        overrides["INDEX_FORMAT"] = args.index_format
+    overrides.setdefault("POWERTOOLS_TRACE_DISABLED", os.environ.get("POWERTOOLS_TRACE_DISABLED", "true"))
+    with mock.patch.dict(os.environ, overrides), _restored_default_session():
+        # The handlers build their clients with boto3's default session: make it this profile's, watched.
+        session = open_session(args.profile, overrides["AWS_REGION"], watch=watch)
+        if needs_aws:
+            require_credentials(session)
+        import boto3
+
+        boto3.DEFAULT_SESSION = session
+        yield
 
 
 @contextlib.contextmanager
@@ -641,14 +772,29 @@ def _handler_output(module: ModuleType) -> Iterator[None]:
             stream_handler.setStream(previous)
 
 
+def _run_handler(handler: Callable[[Any, Any], dict[str, Any]], event: Any,
+                 context: LocalLambdaContext) -> dict[str, Any]:
+    """One invocation, framed on stderr by the START / END / REPORT lines Lambda (and `sam local invoke`) print."""
+    request = context.aws_request_id
+    print(f"START RequestId: {request} Version: {context.function_version}", file=sys.stderr)
+    started = time.monotonic()
+    try:
+        return handler(event, context)
+    finally:
+        elapsed = (time.monotonic() - started) * 1000
+        print(f"END RequestId: {request}", file=sys.stderr)
+        print(f"REPORT RequestId: {request}\tDuration: {elapsed:.2f} ms\tMemory Size: {context.memory_limit_in_mb} MB",
+              file=sys.stderr)
+
+
 def _invoke_assembler(event: Any, timeout: float) -> dict[str, Any]:
     from . import handler
 
     handler.configure(None)  # the function's own composition root, from this environment
     try:
         with _handler_output(handler):
-            result: dict[str, Any] = handler.lambda_handler(
-                event, LocalLambdaContext("ecr-multiarch-AssemblerFunction", timeout))
+            result: dict[str, Any] = _run_handler(
+                handler.lambda_handler, event, LocalLambdaContext("ecr-multiarch-AssemblerFunction", timeout))
     finally:
         handler.configure(None)
     return result
@@ -668,7 +814,7 @@ def _invoke_reconcile(event: Any, timeout: float) -> list[dict[str, Any]]:
             pending: list[Any] = [event]
             while pending:
                 context = LocalLambdaContext("ecr-multiarch-ReconcileFunction", timeout)
-                results.append(reconcile_handler.lambda_handler(pending.pop(0), context))
+                results.append(_run_handler(reconcile_handler.lambda_handler, pending.pop(0), context))
                 pending.extend(continuations)
                 continuations.clear()
     finally:
@@ -679,25 +825,41 @@ def _invoke_reconcile(event: Any, timeout: float) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------------------------- demo
 
 
-def _load_demo() -> ModuleType:
+def _load_devkit(name: str, what: str) -> ModuleType:
     """devkit is development-only (not in the package, not in the layer): found in a source checkout."""
     checkout = Path(__file__).resolve().parents[3]
+    module = f"devkit.{name}"
     for attempt in range(2):
         try:
-            return importlib.import_module("devkit.demo")
+            return importlib.import_module(module)
         except ModuleNotFoundError as error:
-            if error.name not in {"devkit", "devkit.demo"}:
-                raise UsageError(f"the demo needs the development extras ({error.name} is missing): "
-                                 "pip install -e '.[dev]' in a source checkout") from None
-            if attempt or not (checkout / "devkit" / "demo.py").is_file():
+            if error.name not in {"devkit", module}:
+                raise UsageError(f"the {what} needs the development extras ({error.name} is missing): "
+                                 "run `make venv` (or pip install -e '.[dev]') in a source checkout") from None
+            if attempt or not (checkout / "devkit" / f"{name}.py").is_file():
                 break
             sys.path.insert(0, str(checkout))
-    raise UsageError("the demo lives in devkit/, which only a source checkout has: run `make demo` there")
+    raise UsageError(f"the {what} lives in devkit/, which only a source checkout has: clone the repository, "
+                     f"run `make venv`, then `.venv/bin/ecr-multiarch {name}` there")
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    demo = _load_demo()
-    code: int = demo.main(["--verbose"] if args.verbose else [])
+    _settings(args)  # --architectures / --index-format checked here first: exit 2 naming the flag
+    demo = _load_devkit("demo", "demo")
+    argv = ["--verbose"] if args.verbose else []
+    if args.architectures is not None:
+        argv += ["--architectures", args.architectures]
+    if args.index_format is not None:
+        argv += ["--index-format", args.index_format]
+    if args.json:
+        argv.append("--json")
+    code: int = demo.main(argv)
+    return code
+
+
+def run_sandbox(args: argparse.Namespace) -> int:
+    sandbox = _load_devkit("sandbox", "sandbox")
+    code: int = sandbox.main([])
     return code
 
 

@@ -60,11 +60,13 @@ def _message(error: ClientError) -> str:
 
 
 class EcrRegistry:
-    def __init__(self, client: ECRClient, account_id: str | None = None) -> None:
+    def __init__(self, client: ECRClient, account_id: str | None = None, registry_id: str | None = None) -> None:
         """``account_id``: the registry's account, for repository ARNs; None asks STS once (GetCallerIdentity
-        needs no IAM permission)."""
+        needs no IAM permission). ``registry_id``: another account's registry (cross-account), passed as
+        registryId to every call; None is the caller's own."""
         self._client = client
-        self._account_id = account_id
+        self._account_id = account_id if registry_id is None else registry_id
+        self._registry: dict[str, Any] = {} if registry_id is None else {"registryId": registry_id}
 
     def repository_tags(self, repository: str) -> dict[str, str]:
         arn = f"arn:{self._client.meta.partition}:ecr:{self._client.meta.region_name}:{self._account()}:" \
@@ -115,7 +117,8 @@ class EcrRegistry:
                 "BatchGetImage",
                 repository,
                 lambda chunk=chunk: self._client.batch_get_image(
-                    repositoryName=repository, imageIds=chunk, acceptedMediaTypes=list(media_types.ALL_MANIFESTS)
+                    repositoryName=repository, imageIds=chunk, acceptedMediaTypes=list(media_types.ALL_MANIFESTS),
+                    **self._registry,
                 ),
             )
             for failure in response.get("failures", []):
@@ -130,7 +133,7 @@ class EcrRegistry:
         def pages() -> list[Any]:
             paginator = self._client.get_paginator("list_images")
             return list(paginator.paginate(repositoryName=repository, filter={"tagStatus": "TAGGED"},
-                                           PaginationConfig={"PageSize": LIST_PAGE_SIZE}))
+                                           PaginationConfig={"PageSize": LIST_PAGE_SIZE}, **self._registry))
 
         digests: dict[str, Digest] = {}
         for page in self._call("ListImages", repository, pages):
@@ -148,7 +151,7 @@ class EcrRegistry:
         """The name of every repository of the registry (DescribeRepositories, pages of 1,000)."""
         def pages() -> list[Any]:
             paginator = self._client.get_paginator("describe_repositories")
-            return list(paginator.paginate(PaginationConfig={"PageSize": LIST_PAGE_SIZE}))
+            return list(paginator.paginate(PaginationConfig={"PageSize": LIST_PAGE_SIZE}, **self._registry))
 
         return [str(repository["repositoryName"])
                 for page in self._call("DescribeRepositories", "the registry", pages)
@@ -158,7 +161,8 @@ class EcrRegistry:
         response = self._call(
             "GetDownloadUrlForLayer",
             repository,
-            lambda: self._client.get_download_url_for_layer(repositoryName=repository, layerDigest=str(digest)),
+            lambda: self._client.get_download_url_for_layer(repositoryName=repository, layerDigest=str(digest),
+                                                            **self._registry),
         )
         return str(response["downloadUrl"])
 
@@ -173,6 +177,7 @@ class EcrRegistry:
                     imageManifestMediaType=index.media_type,
                     imageTag=tag,
                     imageDigest=str(index.digest),
+                    **self._registry,
                 ),
             )
         except _AlreadyExists:

@@ -1,0 +1,106 @@
+"""``ecr-multiarch sandbox``: the demo's in-memory ECR as a server on 127.0.0.1, for trying every command offline.
+
+Runs in the foreground until Ctrl-C: moto's ECR (and STS) as a real HTTP server, corrected where moto is not ECR
+(devkit/fake_ecr.py: the corrections are patches of this process, and the server runs in this process, so they
+apply), config blobs served over HTTP on 127.0.0.1, and repository ``golang`` seeded with versions in every state
+a sweep meets. Prints the ``export`` lines that point the AWS SDK (and so ``ecr-multiarch``) at it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from types import FrameType
+from typing import Any, TextIO
+
+REPOSITORY = "golang"
+
+# What the seed leaves, version by version: the state a sweep finds and what it does about it.
+SEEDED = (
+    ("1.19.2-alpine", "amd64 + arm64 pushed, no index yet (the sample events' version)", "create"),
+    ("1.20-alpine", "amd64 only", "waiting for 1.20-alpine-arm64"),
+    ("1.18-alpine", "index written, then arm64 pushed again", "update (stale index)"),
+    ("1.21-alpine", "docker buildx pushes: each arch tag an OCI index with its attestation", "create (OCI index)"),
+)
+
+
+def seed(ecr: Any) -> None:
+    """Push the demo repository's versions through the ECR API a `docker push` uses; the stale index is written by
+    the real assembler, as the function would have written it before arm64 was pushed again."""
+    import boto3
+
+    from devkit.fake_ecr import ACCOUNT
+    from devkit.images import make_buildkit_image, make_image
+    from ecr_multiarch.adapters.ecr import BOTOCORE_CONFIG, EcrRegistry
+    from ecr_multiarch.adapters.http_blobs import HttpBlobReader
+    from ecr_multiarch.assembler import Assembler
+    from ecr_multiarch.settings import Settings
+
+    amd64, arm64 = make_image("amd64"), make_image("arm64", variant="v8")
+    ecr.create_repository(REPOSITORY)
+    for suffix, image in (("amd64", amd64), ("arm64", arm64)):
+        ecr.push(REPOSITORY, f"1.19.2-alpine-{suffix}", image)
+    ecr.push(REPOSITORY, "1.20-alpine-amd64", make_image("amd64", revision="1.20"))
+    ecr.push(REPOSITORY, "1.18-alpine-amd64", make_image("amd64", revision="1.18"))
+    ecr.push(REPOSITORY, "1.18-alpine-arm64", make_image("arm64", variant="v8", revision="1.18"))
+    assembler = Assembler(EcrRegistry(boto3.client("ecr", config=BOTOCORE_CONFIG), account_id=ACCOUNT),
+                          HttpBlobReader(), Settings())
+    assembler.assemble(REPOSITORY, "1.18-alpine")
+    ecr.push(REPOSITORY, "1.18-alpine-arm64", make_image("arm64", variant="v8", revision="1.18-rebuilt"))
+    ecr.push(REPOSITORY, "1.21-alpine-amd64", make_buildkit_image("amd64", revision="1.21"))
+    ecr.push(REPOSITORY, "1.21-alpine-arm64", make_buildkit_image("arm64", variant="v8", revision="1.21"))
+    ecr.calls.clear()
+
+
+def export_lines(endpoint_url: str, region: str) -> list[str]:
+    """What to paste into another shell: the SDK's endpoint, region and (fake) credentials. AWS_PROFILE is unset
+    because an explicit profile makes the SDK ignore credentials from the environment."""
+    return [
+        f"export AWS_ENDPOINT_URL={endpoint_url} AWS_REGION={region} AWS_DEFAULT_REGION={region} "
+        "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN=testing",
+        "unset AWS_PROFILE",
+    ]
+
+
+def _banner(endpoint_url: str, region: str, out: TextIO) -> None:
+    print("# In-memory ECR (moto, corrected; no AWS account) serving on " + endpoint_url, file=out)
+    print("# Paste these two lines into another shell:", file=out)
+    for line in export_lines(endpoint_url, region):
+        print(line, file=out)
+    print(f"# Repository '{REPOSITORY}' holds:", file=out)
+    for version, state, expected in SEEDED:
+        print(f"#   {version:<15} {state}  -> {expected}", file=out)
+    print("# Then try:", file=out)
+    for command in ("ecr-multiarch plan golang:1.19.2-alpine", "ecr-multiarch assemble golang:1.19.2-alpine",
+                    "ecr-multiarch reconcile --dry-run", "ecr-multiarch reconcile",
+                    "ecr-multiarch invoke events/push-arm64.json",
+                    "ecr-multiarch invoke events/schedule/scheduled-event.json"):
+        print(f"#   {command}", file=out)
+    print("# Serving until Ctrl-C (state is in memory and goes with it).", file=out, flush=True)
+
+
+def _stop_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
+    argparse.ArgumentParser(description=__doc__).parse_args(argv)
+    from devkit.fake_ecr import REGION, FakeEcr
+
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    with FakeEcr(server=True) as ecr:
+        seed(ecr)
+        assert ecr.endpoint_url is not None
+        try:  # from the banner on: Ctrl-C may come the moment its last line is out
+            _banner(ecr.endpoint_url, REGION, out)
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            print("# sandbox stopped", file=out, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
