@@ -384,7 +384,7 @@ class _EcrCorrections:
                     f"Invalid parameter at 'imageDigest': {digest} does not match the manifest digest {actual}")
             try:
                 document = json.loads(image_manifest)
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise InvalidParameterException("Invalid parameter at 'ImageManifest' failed to satisfy constraint: "
                                                 "'Invalid JSON syntax'") from None
             media_type = image_manifest_mediatype or document.get("mediaType")
@@ -553,7 +553,16 @@ def _indexes_listing(repository: Any, image: Any) -> list[str]:
     if image is None:
         return []
     return [other.image_digest for other in repository.images if other is not image and image.image_digest in
-            ecr_rules.referenced_manifests(json.loads(other.image_manifest), other.image_manifest_media_type or "")]
+            ecr_rules.referenced_manifests(_document(other.image_manifest), other.image_manifest_media_type or "")]
+
+
+def _document(manifest: str | bytes) -> dict[str, Any]:
+    """A stored manifest as JSON; a hostile one (tests seed them: too deep, not an object) references nothing."""
+    try:
+        document = json.loads(manifest)
+    except (ValueError, RecursionError):
+        return {}
+    return document if isinstance(document, dict) else {}
 
 
 def _refuse_put(repository: Any, tag: str | None, digest: str, document: dict[str, Any],
@@ -739,7 +748,7 @@ class FakeEcr:
             stored.images.append(ecr_models.Image(ACCOUNT, tag, manifest.decode("utf-8"),  # type: ignore[arg-type]
                                                   repository, media_type, digest))
         with self._corrections.lock:
-            self._corrections.reference(repository, json.loads(manifest), media_type)
+            self._corrections.reference(repository, _document(manifest), media_type)
         return digest
 
     # ---- per-image faults, as ECR reports them

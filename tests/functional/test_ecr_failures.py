@@ -1,9 +1,10 @@
 """What the service does when ECR reports a problem with one image or one blob, through the real handler, sweep and
 adapters against the in-memory ECR's per-image faults: never a write, never an image taken for one it is not.
 
-- A BatchGetImage failure that means "not there" gives ``waiting``; any other is raised for a Lambda retry (every
-  failure taken for "not there" would report a broken or archived child as simply missing, and a retry that
-  finds it fine would then never come).
+- A BatchGetImage failure that means "not there" gives ``waiting``; one a retry can fix (an upstream registry
+  throttling or down) is raised for a Lambda retry; any other (archived, KMS, invalid...) is ``rejected`` with its
+  code, reported once and never retried forever (adapters/ecr.py's table). None is taken for "not there": that
+  would report a broken or archived child as simply missing.
 - Bytes that do not hash to the digest ECR names (a converted manifest) are never used.
 - An archived child is out of the sweep's listing (ListImages lists ACTIVE images by default): ``waiting``.
 """
@@ -31,8 +32,10 @@ AMD64 = make_image("amd64")
 ARM64 = make_image("arm64", variant="v8")
 
 ABSENT = ("ImageNotFound", "ImageTagDoesNotMatchDigest", "MissingDigestAndTag")
-REPORTED = ("InvalidImageDigest", "InvalidImageTag", "ImageReferencedByManifestList", "KmsError",
-            "UpstreamAccessDenied", "UpstreamTooManyRequests", "UpstreamUnavailable", "ImageInaccessible")
+PERMANENT = ("InvalidImageDigest", "InvalidImageTag", "ImageReferencedByManifestList", "KmsError",
+             "UpstreamAccessDenied", "ImageInaccessible")
+TRANSIENT = ("UpstreamTooManyRequests", "UpstreamUnavailable")
+REPORTED = PERMANENT + TRANSIENT
 
 
 def push_both(ecr: FakeEcr) -> dict[str, Any]:
@@ -62,8 +65,20 @@ def test_a_failure_meaning_not_there_gives_waiting(ecr: FakeEcr, invoke: Invoke,
     assert index_writes(ecr) == []
 
 
-@pytest.mark.parametrize("code", REPORTED)
-def test_any_other_failure_is_raised_for_a_retry_and_the_retry_writes(ecr: FakeEcr, invoke: Invoke,
+@pytest.mark.parametrize("code", PERMANENT)
+def test_a_permanent_failure_is_rejected_with_its_code_and_nothing_is_written(ecr: FakeEcr, invoke: Invoke,
+                                                                             code: str) -> None:
+    event = push_both(ecr)
+    ecr.fail_image("golang", AMD64.digest, code)  # by digest: it fails however the image is asked for
+
+    result = invoke(event)
+    assert result["outcome"] == "rejected" and f"{code}:" in result["reason"], result
+    assert index_writes(ecr) == []
+    assert ecr.image_at("golang", VERSION) is None
+
+
+@pytest.mark.parametrize("code", TRANSIENT)
+def test_a_transient_failure_is_raised_for_a_retry_and_the_retry_writes(ecr: FakeEcr, invoke: Invoke,
                                                                       code: str) -> None:
     event = push_both(ecr)
     ecr.fail_image("golang", AMD64.digest, code, times=1)  # by digest: it fails however the image is asked for
@@ -102,14 +117,22 @@ def test_the_service_accepts_every_manifest_type_so_ecr_never_converts(ecr: Fake
     ]) for accepted in reads)
 
 
-@pytest.mark.parametrize("error", ["LayersNotFoundException", "LayerInaccessibleException",
-                                   "UnableToGetUpstreamLayerException"])
-def test_a_config_ecr_cannot_serve_is_raised_for_a_retry_and_nothing_is_written(
-    ecr: FakeEcr, invoke: Invoke, error: str
-) -> None:
+@pytest.mark.parametrize("error", ["LayersNotFoundException", "LayerInaccessibleException"])
+def test_a_config_ecr_will_never_serve_is_rejected_and_nothing_is_written(ecr: FakeEcr, invoke: Invoke,
+                                                                         error: str) -> None:
     event = push_both(ecr)
     ecr.fail_layer("golang", ARM64.config_digest, error)
-    with pytest.raises(TransientError, match=error):
+    result = invoke(event)
+    assert result["outcome"] == "rejected" and error in result["reason"], result
+    assert index_writes(ecr) == []
+
+
+def test_a_config_the_upstream_cannot_serve_now_is_raised_for_a_retry_and_nothing_is_written(
+    ecr: FakeEcr, invoke: Invoke
+) -> None:
+    event = push_both(ecr)
+    ecr.fail_layer("golang", ARM64.config_digest, "UnableToGetUpstreamLayerException")
+    with pytest.raises(TransientError, match="UnableToGetUpstreamLayerException"):
         invoke(event)
     assert index_writes(ecr) == []
 

@@ -94,8 +94,9 @@ def test_with_windows_amd64_required_event_and_sweep_build_the_same_index(window
 
 
 def test_the_cli_reads_an_arch_tag_reference_with_the_same_grammar() -> None:
-    assert cli.parse_reference("golang:1.0-windows-amd64", tuple(DEFAULT_SUFFIXES)) == ("golang", "1.0")
-    assert cli.parse_reference("golang:2.0-windows-arm64", tuple(DEFAULT_SUFFIXES)) == ("golang", "2.0-windows")
+    for text, version in (("golang:1.0-windows-amd64", "1.0"), ("golang:2.0-windows-arm64", "2.0-windows")):
+        reference, parsed = cli.parse_version_reference(text, tuple(DEFAULT_SUFFIXES))
+        assert (reference.repository, parsed) == ("golang", version)
 
 
 def test_the_cli_assemble_of_the_windows_tag_means_version_1_0(windows_tags: FakeEcr,
