@@ -377,7 +377,17 @@ def _settings(args: argparse.Namespace, *, dry_run: bool | None = None) -> Setti
     return settings if dry_run is None else replace(settings, dry_run=dry_run)
 
 
-def _registry(args: argparse.Namespace, reference: ImageReference | None = None) -> EcrRegistry:
+@dataclass(frozen=True)
+class _Ecr:
+    """ECR as one run sees it: the registry port, and the client and registryId under it (the stuck-version report
+    dates tags with DescribeImages through the same client, so in the same region and registry)."""
+
+    registry: EcrRegistry
+    client: Any
+    registry_id: str | None
+
+
+def _registry(args: argparse.Namespace, reference: ImageReference | None = None) -> _Ecr:
     """ECR in the resolved region, with checked credentials; a reference naming a registry host reads and writes
     that registry (its account as registryId: cross-account works as the caller's permissions allow)."""
     from .adapters.ecr import BOTOCORE_CONFIG, EcrRegistry
@@ -389,9 +399,10 @@ def _registry(args: argparse.Namespace, reference: ImageReference | None = None)
     session = open_session(args.profile, region, watch=CredentialWatch(raise_at_once=True))
     require_credentials(session)
     registry = reference.account if reference is not None else None
+    client = session.client("ecr", config=BOTOCORE_CONFIG)
     # The registry's account names repository ARNs: the host's, else the caller's, asked with this session's profile.
-    return EcrRegistry(session.client("ecr", config=BOTOCORE_CONFIG),
-                       account_id=registry or caller_account(session), registry_id=registry)
+    return _Ecr(EcrRegistry(client, account_id=registry or caller_account(session), registry_id=registry),
+                client, registry)
 
 
 def _assembler(registry: EcrRegistry, settings: Settings) -> Assembler:
@@ -426,7 +437,8 @@ def run_plan(args: argparse.Namespace) -> int:
     settings = _settings(args, dry_run=True)  # a plan never writes
     reference, version = parse_version_reference(args.reference, tuple(settings.suffixes))  # the one tag grammar
     repository = reference.repository
-    registry = _registry(args, reference)
+    ecr = _registry(args, reference)
+    registry = ecr.registry
     assembler = _assembler(registry, settings)
     try:
         # The assembler's first read, done here so the plan knows whether the version tag exists; passed on as
@@ -441,7 +453,7 @@ def run_plan(args: argparse.Namespace) -> int:
         OutcomeKind.PLANNED: "update" if version in current else "create",
     }.get(outcome.kind, outcome.kind.value)
     tags_by_digest = {str(manifest.digest): tag for tag, manifest in current.items() if tag != version}
-    finder = _incomplete_finder(args, assembler)  # a waiting version stuck for too long (ops)
+    finder = _incomplete_finder(ecr, assembler)  # a waiting version stuck for too long (ops)
     incomplete = finder.find([outcome])
     if args.json:
         document = {**outcome.to_json(), "decision": decision}
@@ -459,14 +471,12 @@ def run_plan(args: argparse.Namespace) -> int:
     return _exit_code([outcome.kind.value])
 
 
-def _incomplete_finder(args: argparse.Namespace, assembler: Assembler) -> IncompleteVersionFinder:
-    import boto3
-
-    from .adapters.ecr import BOTOCORE_CONFIG
+def _incomplete_finder(ecr: _Ecr, assembler: Assembler) -> IncompleteVersionFinder:
     from .incomplete import finder_for
 
-    session = boto3.session.Session(profile_name=args.profile, region_name=args.region)
-    return finder_for(session.client("ecr", config=BOTOCORE_CONFIG), assembler.settings_for, os.environ)
+    # The run's own client: a session of its own would miss the region resolved above (boto3 alone ignores
+    # AWS_REGION and the registry host) and the registryId of a cross-account reference.
+    return finder_for(ecr.client, assembler.settings_for, os.environ, registry_id=ecr.registry_id)
 
 
 def _plan_text(outcome: Outcome, decision: str, tags_by_digest: dict[str, str]) -> str:
@@ -502,7 +512,7 @@ def run_assemble(args: argparse.Namespace) -> int:
     settings = _settings(args)
     reference, version = parse_version_reference(args.reference, tuple(settings.suffixes))  # the one tag grammar
     repository = reference.repository
-    registry = _registry(args, reference)
+    registry = _registry(args, reference).registry
     outcome = _assembler(registry, settings).assemble(repository, version, force=args.force)
     if args.json:
         _print_json(outcome.to_json())
@@ -535,8 +545,8 @@ def run_reconcile(args: argparse.Namespace) -> int:
         patterns = parse_repository_patterns(",".join(args.repositories))
     else:
         patterns = ReconcileSettings.from_environment(os.environ).repositories
-    registry = _registry(args)
-    reconciler = Reconciler(registry, _assembler(registry, settings), clock=clock)
+    ecr = _registry(args)
+    reconciler = Reconciler(ecr.registry, _assembler(ecr.registry, settings), clock=clock)
     if cursor is not None:
         repositories = list(cursor.repositories)
     else:
@@ -545,7 +555,7 @@ def run_reconcile(args: argparse.Namespace) -> int:
             _note(f"no repository matches {', '.join(patterns)}")
     with _progress(not args.no_progress) as progress:
         report = reconciler.sweep(repositories, cursor=cursor, time_budget=args.time_budget, on_progress=progress)
-    finder = _incomplete_finder(args, reconciler.assembler)  # stuck versions (ops; INCOMPLETE_AFTER_HOURS)
+    finder = _incomplete_finder(ecr, reconciler.assembler)  # stuck versions (ops; INCOMPLETE_AFTER_HOURS)
     incomplete = finder.find(entry.outcome for entry in report.entries if entry.outcome is not None)
     if args.json:
         _print_json({**report.to_json(), "dryRun": settings.dry_run,
