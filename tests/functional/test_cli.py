@@ -348,6 +348,20 @@ def test_demo_delegates_to_the_devkit_demo(monkeypatch: pytest.MonkeyPatch) -> N
     assert calls == [[], ["--verbose"]]
 
 
+@pytest.mark.parametrize("argv", [["demo", "--region", "eu-west-1"], ["--profile", "dev", "demo"],
+                                  ["sandbox", "--json"], ["sandbox", "--architectures", "amd64"],
+                                  ["--region", "eu-west-1", "sandbox"], ["sandbox", "--verbose"]])
+def test_a_flag_the_command_would_ignore_is_refused(argv: list[str], run: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[Any] = []
+    monkeypatch.setattr("devkit.demo.main", lambda argv: started.append(argv) or 0)
+    monkeypatch.setattr("devkit.sandbox.main", lambda argv: started.append(argv) or 0)
+    result = run(*argv)
+    assert result.code == 2
+    flag = next(word for word in argv if word.startswith("--"))
+    assert f"does not take {flag}" in result.err and "e.g. ecr-multiarch" in result.err
+    assert started == []
+
+
 def test_demo_without_devkit_says_what_to_do(monkeypatch: pytest.MonkeyPatch, run: Any) -> None:
     def missing(name: str) -> Any:
         raise ModuleNotFoundError(f"No module named {name!r}", name="devkit")

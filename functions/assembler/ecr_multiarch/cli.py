@@ -853,7 +853,17 @@ def _load_devkit(name: str, what: str) -> ModuleType:
                      f"run `make venv`, then `.venv/bin/ecr-multiarch {name}` there")
 
 
+def _refuse_unused_options(args: argparse.Namespace, command: str, unused: Sequence[str]) -> None:
+    """A common option this command would ignore is a usage error, not silently dropped."""
+    given = [f"--{name.replace('_', '-')}" for name in unused if getattr(args, name, None) not in (None, False)]
+    if given:
+        raise UsageError(f"{command} does not take {', '.join(given)}: it runs its own in-memory ECR, with no AWS "
+                         f"profile or region{'' if command == 'demo' else ' and a fixed seed and output'}; "
+                         f"e.g. {PROGRAM} {command}")
+
+
 def run_demo(args: argparse.Namespace) -> int:
+    _refuse_unused_options(args, "demo", ("profile", "region"))
     _settings(args)  # --architectures / --index-format checked here first: exit 2 naming the flag
     demo = _load_devkit("demo", "demo")
     argv = ["--verbose"] if args.verbose else []
@@ -868,6 +878,8 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def run_sandbox(args: argparse.Namespace) -> int:
+    # The seed and the export lines are fixed; the settings are the client's, given where plan & co. run.
+    _refuse_unused_options(args, "sandbox", ("profile", "region", "architectures", "index_format", "json", "verbose"))
     sandbox = _load_devkit("sandbox", "sandbox")
     code: int = sandbox.main([])
     return code
