@@ -153,6 +153,34 @@ def test_the_stuck_version_report_dates_tags_in_the_runs_region_and_registry(
     assert described == ["123456789012"]
 
 
+def test_a_caller_without_describe_images_still_gets_its_sweep_and_plan(
+    golang: FakeEcr, run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stuck-version report is best effort, as in the sweep: a role without ecr:DescribeImages gets the sweep's
+    summary (its writes are done) and a note, not exit 2 after the writes."""
+    golang.push("golang", "2.0-amd64", AMD64)
+    golang.calls.clear()
+    opened = cli.open_session
+
+    def denying(*args: Any, **kwargs: Any) -> Any:
+        session = opened(*args, **kwargs)
+        denied = {"Error": {"Code": "AccessDeniedException", "Message": "not authorized: ecr:DescribeImages"},
+                  "ResponseMetadata": {"HTTPStatusCode": 400}}
+        session.events.register("before-call.ecr.DescribeImages",
+                                lambda **_: (type("Http", (), {"status_code": 400})(), denied))
+        return session
+
+    monkeypatch.setattr(cli, "open_session", denying)
+    result = run("reconcile", "golang", "--no-progress")
+    assert result.code == 0, result.err
+    assert "Swept 1 repository; 1 index written." in result.out
+    assert "stuck versions not reported" in result.err and "DescribeImages" in result.err
+    assert golang.operations().count("put_image") == 1
+    result = run("plan", "golang:2.0")
+    assert result.code == 0, result.err
+    assert result.out.startswith("golang:2.0: waiting for 2.0-arm64")
+
+
 def test_no_region_anywhere_says_every_way_to_give_one() -> None:
     result = cli_subprocess("plan", "golang:1.0", environment=scrubbed_environment(AWS_ACCESS_KEY_ID="testing",
                                                                                  AWS_SECRET_ACCESS_KEY="testing"))

@@ -38,6 +38,7 @@ from .aws_session import (
     resolve_region,
 )
 from .domain.events import Skip, classify_event
+from .domain.incomplete import IncompleteVersion
 from .domain.index import ImageIndex, IndexFormat
 from .domain.tags import parse_arch_tag
 from .errors import PermanentError, TransientError
@@ -454,7 +455,7 @@ def run_plan(args: argparse.Namespace) -> int:
     }.get(outcome.kind, outcome.kind.value)
     tags_by_digest = {str(manifest.digest): tag for tag, manifest in current.items() if tag != version}
     finder = _incomplete_finder(ecr, assembler)  # a waiting version stuck for too long (ops)
-    incomplete = finder.find([outcome])
+    incomplete = _find_incomplete(finder, [outcome])
     if args.json:
         document = {**outcome.to_json(), "decision": decision}
         if outcome.kind is OutcomeKind.WAITING:
@@ -477,6 +478,16 @@ def _incomplete_finder(ecr: _Ecr, assembler: Assembler) -> IncompleteVersionFind
     # The run's own client: a session of its own would miss the region resolved above (boto3 alone ignores
     # AWS_REGION and the registry host) and the registryId of a cross-account reference.
     return finder_for(ecr.client, assembler.settings_for, os.environ, registry_id=ecr.registry_id)
+
+
+def _find_incomplete(finder: IncompleteVersionFinder, outcomes: list[Outcome]) -> list[IncompleteVersion]:
+    """The stuck versions, best effort as in the sweep: a caller without ecr:DescribeImages (or refused for any
+    other reason) gets its plan or sweep result with a note, not exit 2 after the writes are done."""
+    try:
+        return finder.find(outcomes)
+    except AwsConfigurationError as error:
+        _note(f"stuck versions not reported: {error}")
+        return []
 
 
 def _plan_text(outcome: Outcome, decision: str, tags_by_digest: dict[str, str]) -> str:
@@ -556,7 +567,7 @@ def run_reconcile(args: argparse.Namespace) -> int:
     with _progress(not args.no_progress) as progress:
         report = reconciler.sweep(repositories, cursor=cursor, time_budget=args.time_budget, on_progress=progress)
     finder = _incomplete_finder(ecr, reconciler.assembler)  # stuck versions (ops; INCOMPLETE_AFTER_HOURS)
-    incomplete = finder.find(entry.outcome for entry in report.entries if entry.outcome is not None)
+    incomplete = _find_incomplete(finder, [entry.outcome for entry in report.entries if entry.outcome is not None])
     if args.json:
         _print_json({**report.to_json(), "dryRun": settings.dry_run,
                      "incomplete": [version.to_json() for version in incomplete]})
