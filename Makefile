@@ -41,7 +41,7 @@ stress: $(STAMP) ## reliability figures: duplicates, races, faults, fuzzed event
 unit: $(STAMP) ## the unit tests only (seconds)
 	$(BIN)/python -m pytest tests/unit -q
 
-test: lint typecheck cfn-lint ## everything CI runs: lint, types, sam validate + sam build, every test (needs CPython 3.13)
+test: lint typecheck cfn-lint ## everything CI runs: lint, types, sam validate + sam build, checkov, every test (needs CPython 3.13)
 	$(BIN)/python -m pytest
 
 clean: ## remove .venv, .venv-sam, .aws-sam and the tools' caches

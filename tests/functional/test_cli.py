@@ -348,6 +348,20 @@ def test_demo_delegates_to_the_devkit_demo(monkeypatch: pytest.MonkeyPatch) -> N
     assert calls == [[], ["--verbose"]]
 
 
+@pytest.mark.parametrize("argv", [["demo", "--region", "eu-west-1"], ["--profile", "dev", "demo"],
+                                  ["sandbox", "--json"], ["sandbox", "--architectures", "amd64"],
+                                  ["--region", "eu-west-1", "sandbox"], ["sandbox", "--verbose"]])
+def test_a_flag_the_command_would_ignore_is_refused(argv: list[str], run: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[Any] = []
+    monkeypatch.setattr("devkit.demo.main", lambda argv: started.append(argv) or 0)
+    monkeypatch.setattr("devkit.sandbox.main", lambda argv: started.append(argv) or 0)
+    result = run(*argv)
+    assert result.code == 2
+    flag = next(word for word in argv if word.startswith("--"))
+    assert f"does not take {flag}" in result.err and "e.g. ecr-multiarch" in result.err
+    assert started == []
+
+
 def test_demo_without_devkit_says_what_to_do(monkeypatch: pytest.MonkeyPatch, run: Any) -> None:
     def missing(name: str) -> Any:
         raise ModuleNotFoundError(f"No module named {name!r}", name="devkit")
@@ -407,7 +421,7 @@ def test_standard_aws_configuration(monkeypatch: pytest.MonkeyPatch, run: Any) -
     args = cli.build_parser().parse_args(["--region", "eu-west-1", "plan", "golang:1.0"])
     # A registry host names the account: no STS call is needed to build the registry.
     reference = cli.parse_reference("123456789012.dkr.ecr.eu-west-1.amazonaws.com/golang:1.0", what="REF")
-    client = cli._registry(args, reference)._client
+    client = cli._registry(args, reference).client
     assert client.meta.endpoint_url == "http://127.0.0.1:4566" and client.meta.region_name == "eu-west-1"
 
 

@@ -122,6 +122,65 @@ def test_the_hosts_account_is_the_registry_id_of_every_call(
     assert all(registry is None for operation, registry in sent if operation != "ListTagsForResource"), sent
 
 
+def test_the_stuck_version_report_dates_tags_in_the_runs_region_and_registry(
+    golang: FakeEcr, run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """plan and reconcile date a waiting version's tags (DescribeImages) through the run's own session: with
+    AWS_REGION alone (boto3 by itself reads only AWS_DEFAULT_REGION, so a session of its own had no region and the
+    run ended "no AWS region" after the sweep), and in the registry the reference's host names."""
+    golang.push("golang", "2.0-amd64", AMD64)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    described: list[Any] = []
+    opened = cli.open_session
+
+    def watching(*args: Any, **kwargs: Any) -> Any:
+        session = opened(*args, **kwargs)
+        session.events.register("provide-client-params.ecr.DescribeImages",
+                                lambda params, **_: described.append(params.get("registryId")))
+        return session
+
+    monkeypatch.setattr(cli, "open_session", watching)
+    result = run("plan", "golang:2.0")
+    assert result.code == 0, result.err
+    assert result.out.startswith("golang:2.0: waiting for 2.0-arm64")
+    result = run("reconcile", "golang", "--dry-run", "--no-progress")
+    assert result.code == 0, result.err
+    assert "Planned 1 repository" in result.out
+    assert described == [None, None]  # the caller's own registry, through the run's session
+    described.clear()
+    assert run("plan", f"{HOST}/golang:2.0").code == 0
+    assert described == ["123456789012"]
+
+
+def test_a_caller_without_describe_images_still_gets_its_sweep_and_plan(
+    golang: FakeEcr, run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stuck-version report is best effort, as in the sweep: a role without ecr:DescribeImages gets the sweep's
+    summary (its writes are done) and a note, not exit 2 after the writes."""
+    golang.push("golang", "2.0-amd64", AMD64)
+    golang.calls.clear()
+    opened = cli.open_session
+
+    def denying(*args: Any, **kwargs: Any) -> Any:
+        session = opened(*args, **kwargs)
+        denied = {"Error": {"Code": "AccessDeniedException", "Message": "not authorized: ecr:DescribeImages"},
+                  "ResponseMetadata": {"HTTPStatusCode": 400}}
+        session.events.register("before-call.ecr.DescribeImages",
+                                lambda **_: (type("Http", (), {"status_code": 400})(), denied))
+        return session
+
+    monkeypatch.setattr(cli, "open_session", denying)
+    result = run("reconcile", "golang", "--no-progress")
+    assert result.code == 0, result.err
+    assert "Swept 1 repository; 1 index written." in result.out
+    assert "stuck versions not reported" in result.err and "DescribeImages" in result.err
+    assert golang.operations().count("put_image") == 1
+    result = run("plan", "golang:2.0")
+    assert result.code == 0, result.err
+    assert result.out.startswith("golang:2.0: waiting for 2.0-arm64")
+
+
 def test_no_region_anywhere_says_every_way_to_give_one() -> None:
     result = cli_subprocess("plan", "golang:1.0", environment=scrubbed_environment(AWS_ACCESS_KEY_ID="testing",
                                                                                  AWS_SECRET_ACCESS_KEY="testing"))

@@ -1,5 +1,5 @@
 """The commands the docs show exist: every `make` target, `ecr-multiarch` subcommand and flag, and `sam` line in
-README.md's and docs/cli.md's code blocks; and `make help` lists every target of the Makefile."""
+README.md's and every docs/*.md page's code blocks; and `make help` lists every target of the Makefile."""
 
 import re
 import shlex
@@ -12,8 +12,10 @@ import pytest
 from ecr_multiarch import cli
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = [ROOT / "README.md", ROOT / "docs" / "cli.md", ROOT / "docs" / "development.md"]
 SHELL_BLOCKS = {"sh", "bash", "console", "shell"}
+# README and every docs page with a shell code block (operations.md's deploy commands included).
+DOCS = [ROOT / "README.md", *(page for page in sorted((ROOT / "docs").glob("*.md"))
+                              if re.search(r"```(?:" + "|".join(SHELL_BLOCKS) + r")\n", page.read_text()))]
 SAM_SUBCOMMANDS = {"build", "deploy", "validate", "local", "sync", "logs", "delete", "list"}
 
 
@@ -111,3 +113,11 @@ def test_make_help_lists_every_target() -> None:
 
 def test_readme_stays_short() -> None:
     assert len((ROOT / "README.md").read_text().splitlines()) <= 250
+
+
+@pytest.mark.parametrize("document", [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))],
+                         ids=lambda path: str(path.relative_to(ROOT)))
+def test_every_relative_link_resolves(document: Path) -> None:
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", document.read_text())
+    missing = [target for target in targets if "://" not in target and not (document.parent / target).exists()]
+    assert missing == []

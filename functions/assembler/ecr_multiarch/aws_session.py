@@ -113,8 +113,10 @@ def require_credentials(session: boto3.session.Session) -> None:
     set is reported as such before any ECR call, not as a failed call."""
     from botocore import exceptions
 
+    # LoginError (`aws login` sessions) is recent botocore; pyproject allows boto3>=1.35, whose botocore lacks it.
+    login_error: type[Exception] = getattr(exceptions, "LoginError", exceptions.SSOError)
     unusable = (exceptions.NoCredentialsError, exceptions.PartialCredentialsError, exceptions.CredentialRetrievalError,
-                exceptions.SSOError, exceptions.TokenRetrievalError, exceptions.LoginError,
+                exceptions.SSOError, exceptions.TokenRetrievalError, login_error,
                 exceptions.InvalidConfigError, exceptions.ProfileNotFound, exceptions.ClientError)
     try:
         credentials = session.get_credentials()

@@ -38,6 +38,7 @@ from .aws_session import (
     resolve_region,
 )
 from .domain.events import Skip, classify_event
+from .domain.incomplete import IncompleteVersion
 from .domain.index import ImageIndex, IndexFormat
 from .domain.tags import parse_arch_tag
 from .errors import PermanentError, TransientError
@@ -377,7 +378,17 @@ def _settings(args: argparse.Namespace, *, dry_run: bool | None = None) -> Setti
     return settings if dry_run is None else replace(settings, dry_run=dry_run)
 
 
-def _registry(args: argparse.Namespace, reference: ImageReference | None = None) -> EcrRegistry:
+@dataclass(frozen=True)
+class _Ecr:
+    """ECR as one run sees it: the registry port, and the client and registryId under it (the stuck-version report
+    dates tags with DescribeImages through the same client, so in the same region and registry)."""
+
+    registry: EcrRegistry
+    client: Any
+    registry_id: str | None
+
+
+def _registry(args: argparse.Namespace, reference: ImageReference | None = None) -> _Ecr:
     """ECR in the resolved region, with checked credentials; a reference naming a registry host reads and writes
     that registry (its account as registryId: cross-account works as the caller's permissions allow)."""
     from .adapters.ecr import BOTOCORE_CONFIG, EcrRegistry
@@ -389,9 +400,10 @@ def _registry(args: argparse.Namespace, reference: ImageReference | None = None)
     session = open_session(args.profile, region, watch=CredentialWatch(raise_at_once=True))
     require_credentials(session)
     registry = reference.account if reference is not None else None
+    client = session.client("ecr", config=BOTOCORE_CONFIG)
     # The registry's account names repository ARNs: the host's, else the caller's, asked with this session's profile.
-    return EcrRegistry(session.client("ecr", config=BOTOCORE_CONFIG),
-                       account_id=registry or caller_account(session), registry_id=registry)
+    return _Ecr(EcrRegistry(client, account_id=registry or caller_account(session), registry_id=registry),
+                client, registry)
 
 
 def _assembler(registry: EcrRegistry, settings: Settings) -> Assembler:
@@ -426,7 +438,8 @@ def run_plan(args: argparse.Namespace) -> int:
     settings = _settings(args, dry_run=True)  # a plan never writes
     reference, version = parse_version_reference(args.reference, tuple(settings.suffixes))  # the one tag grammar
     repository = reference.repository
-    registry = _registry(args, reference)
+    ecr = _registry(args, reference)
+    registry = ecr.registry
     assembler = _assembler(registry, settings)
     try:
         # The assembler's first read, done here so the plan knows whether the version tag exists; passed on as
@@ -441,8 +454,8 @@ def run_plan(args: argparse.Namespace) -> int:
         OutcomeKind.PLANNED: "update" if version in current else "create",
     }.get(outcome.kind, outcome.kind.value)
     tags_by_digest = {str(manifest.digest): tag for tag, manifest in current.items() if tag != version}
-    finder = _incomplete_finder(args, assembler)  # a waiting version stuck for too long (ops)
-    incomplete = finder.find([outcome])
+    finder = _incomplete_finder(ecr, assembler)  # a waiting version stuck for too long (ops)
+    incomplete = _find_incomplete(finder, [outcome])
     if args.json:
         document = {**outcome.to_json(), "decision": decision}
         if outcome.kind is OutcomeKind.WAITING:
@@ -459,14 +472,22 @@ def run_plan(args: argparse.Namespace) -> int:
     return _exit_code([outcome.kind.value])
 
 
-def _incomplete_finder(args: argparse.Namespace, assembler: Assembler) -> IncompleteVersionFinder:
-    import boto3
-
-    from .adapters.ecr import BOTOCORE_CONFIG
+def _incomplete_finder(ecr: _Ecr, assembler: Assembler) -> IncompleteVersionFinder:
     from .incomplete import finder_for
 
-    session = boto3.session.Session(profile_name=args.profile, region_name=args.region)
-    return finder_for(session.client("ecr", config=BOTOCORE_CONFIG), assembler.settings_for, os.environ)
+    # The run's own client: a session of its own would miss the region resolved above (boto3 alone ignores
+    # AWS_REGION and the registry host) and the registryId of a cross-account reference.
+    return finder_for(ecr.client, assembler.settings_for, os.environ, registry_id=ecr.registry_id)
+
+
+def _find_incomplete(finder: IncompleteVersionFinder, outcomes: list[Outcome]) -> list[IncompleteVersion]:
+    """The stuck versions, best effort as in the sweep: a caller without ecr:DescribeImages (or refused for any
+    other reason) gets its plan or sweep result with a note, not exit 2 after the writes are done."""
+    try:
+        return finder.find(outcomes)
+    except AwsConfigurationError as error:
+        _note(f"stuck versions not reported: {error}")
+        return []
 
 
 def _plan_text(outcome: Outcome, decision: str, tags_by_digest: dict[str, str]) -> str:
@@ -502,7 +523,7 @@ def run_assemble(args: argparse.Namespace) -> int:
     settings = _settings(args)
     reference, version = parse_version_reference(args.reference, tuple(settings.suffixes))  # the one tag grammar
     repository = reference.repository
-    registry = _registry(args, reference)
+    registry = _registry(args, reference).registry
     outcome = _assembler(registry, settings).assemble(repository, version, force=args.force)
     if args.json:
         _print_json(outcome.to_json())
@@ -535,8 +556,8 @@ def run_reconcile(args: argparse.Namespace) -> int:
         patterns = parse_repository_patterns(",".join(args.repositories))
     else:
         patterns = ReconcileSettings.from_environment(os.environ).repositories
-    registry = _registry(args)
-    reconciler = Reconciler(registry, _assembler(registry, settings), clock=clock)
+    ecr = _registry(args)
+    reconciler = Reconciler(ecr.registry, _assembler(ecr.registry, settings), clock=clock)
     if cursor is not None:
         repositories = list(cursor.repositories)
     else:
@@ -545,8 +566,8 @@ def run_reconcile(args: argparse.Namespace) -> int:
             _note(f"no repository matches {', '.join(patterns)}")
     with _progress(not args.no_progress) as progress:
         report = reconciler.sweep(repositories, cursor=cursor, time_budget=args.time_budget, on_progress=progress)
-    finder = _incomplete_finder(args, reconciler.assembler)  # stuck versions (ops; INCOMPLETE_AFTER_HOURS)
-    incomplete = finder.find(entry.outcome for entry in report.entries if entry.outcome is not None)
+    finder = _incomplete_finder(ecr, reconciler.assembler)  # stuck versions (ops; INCOMPLETE_AFTER_HOURS)
+    incomplete = _find_incomplete(finder, [entry.outcome for entry in report.entries if entry.outcome is not None])
     if args.json:
         _print_json({**report.to_json(), "dryRun": settings.dry_run,
                      "incomplete": [version.to_json() for version in incomplete]})
@@ -843,7 +864,17 @@ def _load_devkit(name: str, what: str) -> ModuleType:
                      f"run `make venv`, then `.venv/bin/ecr-multiarch {name}` there")
 
 
+def _refuse_unused_options(args: argparse.Namespace, command: str, unused: Sequence[str]) -> None:
+    """A common option this command would ignore is a usage error, not silently dropped."""
+    given = [f"--{name.replace('_', '-')}" for name in unused if getattr(args, name, None) not in (None, False)]
+    if given:
+        raise UsageError(f"{command} does not take {', '.join(given)}: it runs its own in-memory ECR, with no AWS "
+                         f"profile or region{'' if command == 'demo' else ' and a fixed seed and output'}; "
+                         f"e.g. {PROGRAM} {command}")
+
+
 def run_demo(args: argparse.Namespace) -> int:
+    _refuse_unused_options(args, "demo", ("profile", "region"))
     _settings(args)  # --architectures / --index-format checked here first: exit 2 naming the flag
     demo = _load_devkit("demo", "demo")
     argv = ["--verbose"] if args.verbose else []
@@ -858,6 +889,8 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def run_sandbox(args: argparse.Namespace) -> int:
+    # The seed and the export lines are fixed; the settings are the client's, given where plan & co. run.
+    _refuse_unused_options(args, "sandbox", ("profile", "region", "architectures", "index_format", "json", "verbose"))
     sandbox = _load_devkit("sandbox", "sandbox")
     code: int = sandbox.main([])
     return code

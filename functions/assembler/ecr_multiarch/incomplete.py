@@ -93,14 +93,16 @@ class IncompleteVersionFinder:
 
 
 def finder_for(ecr_client: object, settings_for: Callable[[str], Settings | None], environ: Mapping[str, str],
-               clock: Callable[[], datetime] | None = None) -> IncompleteVersionFinder:
-    """The finder the function and the CLI use: DescribeImages on ``ecr_client``, INCOMPLETE_AFTER_HOURS."""
+               clock: Callable[[], datetime] | None = None, registry_id: str | None = None) -> IncompleteVersionFinder:
+    """The finder the function and the CLI use: DescribeImages on ``ecr_client`` (in ``registry_id``'s registry,
+    None: the caller's), INCOMPLETE_AFTER_HOURS."""
     from .adapters.push_times import EcrPushTimes
 
     threshold = parse_incomplete_after(environ)
+    push_times = EcrPushTimes(ecr_client, registry_id)
     if clock is None:
-        return IncompleteVersionFinder(EcrPushTimes(ecr_client), settings_for, threshold)
-    return IncompleteVersionFinder(EcrPushTimes(ecr_client), settings_for, threshold, clock)
+        return IncompleteVersionFinder(push_times, settings_for, threshold)
+    return IncompleteVersionFinder(push_times, settings_for, threshold, clock)
 
 
 def incomplete_lines(versions: Sequence[IncompleteVersion], threshold: timedelta) -> list[str]:

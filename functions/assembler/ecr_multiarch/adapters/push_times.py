@@ -18,8 +18,10 @@ class EcrPushTimes:
     """DescribeImages by tag, 100 ids per call. ECR fails a whole call when one id is gone (ImageNotFound), so
     such a call is repeated one tag at a time, leaving out the gone ones."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, registry_id: str | None = None) -> None:
+        """``registry_id``: another account's registry (the CLI's cross-account references); None: the caller's."""
         self._client = client
+        self._registry: dict[str, Any] = {} if registry_id is None else {"registryId": registry_id}
 
     def push_times(self, repository: str, tags: Sequence[str]) -> dict[str, datetime]:
         found: dict[str, datetime] = {}
@@ -48,7 +50,7 @@ class EcrPushTimes:
 
     def _describe(self, repository: str, tags: list[str]) -> dict[str, datetime]:
         asked = set(tags)
-        response = self._client.describe_images(repositoryName=repository,
+        response = self._client.describe_images(repositoryName=repository, **self._registry,
                                                 imageIds=[{"imageTag": tag} for tag in tags])
         found: dict[str, datetime] = {}
         for detail in response.get("imageDetails", []):
