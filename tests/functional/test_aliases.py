@@ -75,3 +75,16 @@ def test_an_immutable_alias_is_reported_and_the_index_outcome_stands(ecr: FakeEc
     assert newer["outcome"] == "created"  # the index is there; the immutable aliases could not move
     assert "aliases" not in newer
     assert digest_at(ecr, "latest") == first["digest"]
+
+
+def test_an_alias_ecr_will_not_hand_out_leaves_the_index_outcome_standing(ecr: FakeEcr, invoke: Invoke) -> None:
+    """An archived (or KMS-locked) alias makes BatchGetImage of the aliases fail permanently after the index is
+    written and verified: the outcome stays ``created`` (it was reported ``rejected``, with a Rejected metric and
+    pipeline event for an index that is there), and the aliases are left as they are."""
+    first = invoke(push_version(ecr, "5.0.0"))
+    ecr.archive("golang", "latest")
+    newer = invoke(push_version(ecr, "5.0.1"))
+    assert newer["outcome"] == "created" and "aliases" not in newer
+    assert digest_at(ecr, "5.0.1") == newer["digest"]
+    ecr.restore("golang", first["digest"])
+    assert digest_at(ecr, "latest") == first["digest"]

@@ -134,3 +134,21 @@ def test_a_version_that_grows_a_platform_is_updated(ecr: FakeEcr, invoke: Invoke
     ecr.push("golang", "1.0", docker_manifest_index((AMD64, {"architecture": "amd64", "os": "linux"})))
     assert invoke(event)["outcome"] == "updated"
     assert entries_at(ecr, "1.0") == [(AMD64.digest, "amd64"), (ARM64.digest, "arm64")]
+
+
+def test_a_foreign_entry_without_a_platform_is_never_dropped(ecr: FakeEcr, invoke: Invoke) -> None:
+    """OCI makes an entry's platform optional, and containerd takes such an entry for any host no other entry
+    matches: a ppc64le host pulls PPC64LE through this index. Replacing it with amd64 + arm64 would leave that host
+    with nothing, so it is left untouched, as a platform the new index would drop is."""
+    event = push_version(ecr)
+    ecr.push_untagged("golang", PPC64LE)
+    body = json.dumps({"schemaVersion": 2, "mediaType": media_types.OCI_INDEX, "manifests": [
+        {"mediaType": AMD64.media_type, "size": len(AMD64.manifest), "digest": AMD64.digest,
+         "platform": {"architecture": "amd64", "os": "linux"}},
+        {"mediaType": PPC64LE.media_type, "size": len(PPC64LE.manifest), "digest": PPC64LE.digest},
+    ]}).encode()
+    digest = ecr.seed("golang", "1.0", body, media_types.OCI_INDEX)
+    result = invoke(event)
+    assert result["outcome"] == "rejected"
+    assert f"with an entry that states no platform ({PPC64LE.digest})" in result["reason"]
+    assert ecr.image_at("golang", "1.0").digest == digest  # type: ignore[union-attr]

@@ -451,3 +451,19 @@ def test_default_composition_root_reads_the_environment(ecr: FakeEcr, monkeypatc
     assert result["totals"]["created"] == 1
     stored = ecr.image_at("golang", "1.0")
     assert stored is not None and stored.media_type == "application/vnd.oci.image.index.v1+json"
+
+
+def test_buildkit_versions_the_sweep_writes_are_verified_without_a_second_assembly(ecr: FakeEcr) -> None:
+    """A BuildKit arch tag holds an index, whose digest is not the image manifest's that our index lists: the
+    verification compared the two, never matched, and assembled every written version once more (a BatchGetImage
+    per version, for nothing). One bulk read, one read by digest per version, one PutImage per version."""
+    from devkit.images import make_buildkit_image
+
+    for version in ("1.0", "1.1", "1.2"):
+        ecr.push("golang", f"{version}-amd64", make_buildkit_image("amd64", revision=version))
+        ecr.push("golang", f"{version}-arm64", make_buildkit_image("arm64", variant="v8", revision=version))
+    ecr.calls.clear()
+    report = Reconciler(registry(), Assembler(registry(), HttpBlobReader(), Settings())).sweep(["golang"])
+    assert report.totals()["created"] == 3 and report.writes == 3
+    assert ecr.operations().count("batch_get_image") == 1 + 3
+    assert ecr.operations().count("put_image") == 3

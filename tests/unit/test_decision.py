@@ -137,11 +137,19 @@ def test_a_rejection_of_a_single_arch_tag_says_why() -> None:
             media_types.REFERENCE_TYPE_ANNOTATION: media_types.ATTESTATION_MANIFEST,
             media_types.REFERENCE_DIGEST_ANNOTATION: "sha256:" + "a" * 64})], media_types.OCI_INDEX),
          False, Write, None),
+        # an entry without a platform (optional in OCI) serves any host no other entry matches: never dropped
+        (index_at("1.0", [entry(LINUX_AMD64), {"mediaType": media_types.OCI_MANIFEST, "size": 500,
+                                               "digest": "sha256:" + "c" * 64}], media_types.OCI_INDEX),
+         False, Rejected, "with an entry that states no platform (sha256:ccc"),
+        (index_at("1.0", [entry(LINUX_AMD64), {"mediaType": media_types.OCI_MANIFEST, "size": 500,
+                                               "digest": "sha256:" + "c" * 64}], media_types.OCI_INDEX),
+         True, Write, None),
         (Stored("1.0", Digest.of(b"{}"), media_types.OCI_INDEX, b"{}"), False, Rejected, "cannot read"),
         (Stored("1.0", Digest.of(b"{}"), media_types.OCI_INDEX, b"{}"), True, Write, None),
     ],
     ids=["new", "ours", "take-over", "take-over-reordered", "grow", "arm64-v8-alias", "drop", "drop-forced",
-         "drop-armv7-fix", "drop-no-suffix", "unknown-entry-aside", "attestation-aside", "unreadable",
+         "drop-armv7-fix", "drop-no-suffix", "unknown-entry-aside", "attestation-aside", "no-platform",
+         "no-platform-forced", "unreadable",
          "unreadable-forced"],
 )
 def test_decide_index(current: Stored | str | None, may_drop: bool, expected: type, reason: str | None) -> None:

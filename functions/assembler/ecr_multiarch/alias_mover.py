@@ -44,7 +44,15 @@ class AliasMover:
         wanted = [alias_of(parsed, kind) for kind in settings.alias_kinds]
         refused: set[str] = set()
         for attempt in range(MAX_ATTEMPTS + 1):
-            held = self._registry.get_manifests(repository, wanted)
+            try:
+                held = self._registry.get_manifests(repository, wanted)
+            except PermanentError as error:
+                # An alias ECR will not hand out (archived, a KMS key, a refusing pull-through upstream): the index
+                # itself is written and verified, and must not be reported rejected because of it. Aliases are
+                # left as they are; the next event or sweep tries again.
+                logger.warning("aliases not read; left as they are",
+                               extra={"repository": repository, "aliases": wanted, "error": str(error)})
+                return outcome
             holding = {alias for alias in wanted if alias in held and held[alias].digest == index.digest}
             if attempt == 0 and len(holding) == len(wanted):
                 return replace(outcome, aliases=tuple(wanted))

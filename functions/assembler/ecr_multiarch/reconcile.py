@@ -268,6 +268,9 @@ class _Written:
     version: VersionTags
     outcome: Outcome
     position: int
+    # What each required arch tag held in the read the write was built from (an arch tag that is a BuildKit index
+    # holds the index's digest, not the image manifest's that the written index lists).
+    children_read: tuple[Digest | None, ...] = ()
 
 
 class _OutOfTime(Exception):
@@ -431,7 +434,9 @@ class Reconciler:
             SweepEntry(repository, version.version, outcome, replaces=version.version in prefetched)
         )
         if outcome.kind in (OutcomeKind.CREATED, OutcomeKind.UPDATED) and outcome.index is not None:
-            written.append(_Written(version, outcome, len(report.entries) - 1))
+            children_read = tuple(prefetched[tag].digest if tag in prefetched else None
+                                  for tag in (version.arch_tags[suffix] for suffix in required))
+            written.append(_Written(version, outcome, len(report.entries) - 1, children_read))
 
     # ---- verification of writes
 
@@ -457,9 +462,10 @@ class Reconciler:
             index = item.outcome.index
             assert index is not None  # only writes with an index are recorded
             children = [item.version.arch_tags[suffix] for suffix in required]
-            if fresh.get(item.version.version) == index.digest and [fresh.get(tag) for tag in children] == [
-                child.digest for child in index.manifests
-            ]:
+            # Compared with what the arch tags held when read, not with the index's entries: for a BuildKit arch tag
+            # (an index) those differ, and every written version was assembled a second time for nothing.
+            if fresh.get(item.version.version) == index.digest and tuple(fresh.get(tag) for tag in children) == \
+                    item.children_read:
                 continue  # the tag holds exactly the index of the children as they are now
             report.entries[item.position] = self._reassemble(repository, item)
 

@@ -298,9 +298,17 @@ def refuse_dropping(where: str, current: Held, index: ImageIndex, rules: Rules) 
     what it serves cannot be read); None when the write only grows or refreshes."""
     try:
         served = served_platforms(current.body, current.media_type)
+        unplaced = [entry.digest for entry in index_entries(current.body, current.media_type)
+                    if entry.platform is None and entry.attests is None]
     except InvalidManifestError as error:
         return Rejected(f"{where} holds an index ecr-multiarch cannot read ({error}), so it cannot tell which "
                         f"platforms it serves; it is left untouched (replace it anyway: {FORCE_HINT})")
+    if unplaced:
+        # OCI makes an entry's platform optional, and a host takes an entry without one whatever its platform
+        # (containerd matches a descriptor with no platform): which hosts it serves cannot be known, so it is kept.
+        return Rejected(f"{where} holds an index ({current.digest}) with an entry that states no platform "
+                        f"({unplaced[0]}); hosts no other entry matches pull it, and the new index would drop it; "
+                        f"it is left untouched (replace it anyway: {FORCE_HINT})")
     lost = lost_platforms(served, index)
     if not lost:
         return None
