@@ -108,16 +108,15 @@ def goals(shape: Shape, *, warm: bool) -> dict[str, int]:
     - ListImages: ⌈tags/1000⌉ to list it; after writing W versions, one more read to verify them: a relisting
       (⌈tags after/1000⌉, each created version adds its tag) or BatchGetImage of their 3 W tags (⌈3W/100⌉),
       whichever takes fewer calls (a tie goes to the listing).
-    - BatchGetImage: the tags of every complete version (its arch tags, and its version tag when there is one),
-      100 per call.
+    - BatchGetImage: the tags of every complete version (its arch tags and its version tag, which is read even
+      when the listing did not show it: an index pushed there since must not be overwritten), 100 per call.
     - GetDownloadUrlForLayer: one per distinct config of a version that must be assembled (no index, a stale
       one, a mislabelled child); none for a current index, and none at all once the container's cache is warm.
     - PutImage: one per version that has no index or a stale one; none on the second sweep.
     """
     created = 0 if warm else shape.versions["created"]
     written = 0 if warm else created + shape.versions["updated"]
-    with_index = shape.complete("unchanged", "updated") + (shape.versions["created"] if warm else 0)
-    read_ids = 2 * shape.complete("created", "unchanged", "updated", "rejected") + with_index
+    read_ids = 3 * shape.complete("created", "unchanged", "updated", "rejected")  # arch tags + the version tag
     tags_before = shape.tags + (shape.versions["created"] if warm else 0)
     tags_after = tags_before + created
     verify_by_batch = math.ceil(3 * written / 100)

@@ -93,6 +93,33 @@ def test_the_sweep_leaves_it_untouched_too_and_goes_on(foreign: tuple[FakeEcr, d
     assert [call.params["imageTag"] for call in ecr.calls if call.operation == "put_image"] == ["1.1"]
 
 
+class ForeignPushAfterListing(EcrRegistry):
+    """buildx pushes an index at 1.0 right after the sweep listed the repository (the listing does not show it)."""
+
+    def __init__(self, ecr: FakeEcr) -> None:
+        super().__init__(ecr.client)
+        self._ecr = ecr
+        self.pushed: str | None = None
+
+    def list_tag_digests(self, repository: str) -> dict[str, Any]:
+        listed = super().list_tag_digests(repository)
+        if self.pushed is None:
+            self.pushed = self._ecr.push("golang", "1.0", EXTRA_PLATFORM)
+        return listed
+
+
+def test_the_sweep_sees_a_foreign_index_pushed_after_its_listing(ecr: FakeEcr) -> None:
+    """The listing can be minutes old when a version's turn comes: the version tag is read with its arch tags,
+    listed or not, so an index pushed since is decided on (kept), never taken for an absent tag."""
+    push_version(ecr)
+    registry = ForeignPushAfterListing(ecr)
+    report = Reconciler(registry, Assembler(registry, HttpBlobReader(), Settings())).sweep(["golang"])
+    [entry] = [item.to_json() for item in report.entries]
+    assert entry["outcome"] == "rejected" and "linux/ppc64le" in entry["reason"], entry
+    stored = ecr.image_at("golang", "1.0")
+    assert stored is not None and stored.digest == registry.pushed and stored.manifest == EXTRA_PLATFORM.manifest
+
+
 def test_a_foreign_index_of_the_same_platforms_is_taken_over(ecr: FakeEcr, invoke: Invoke) -> None:
     event = push_version(ecr)
     manual = ecr.push("golang", "1.0", SAME_PLATFORMS)

@@ -41,7 +41,7 @@ def test_a_large_backfill_reads_in_chunks_of_100_and_verifies_with_one_listing()
     report = sweeper(registry).sweep(["golang"])
     assert report.totals()["created"] == 500 and report.totals()["waiting"] == 120
     calls = registry.calls
-    assert calls.count("BatchGetImage") == 10  # 1,000 arch tags of complete versions / 100
+    assert calls.count("BatchGetImage") == 15  # 1,000 arch tags + 500 version tags of complete versions / 100
     assert calls.count("ListImages") == 2  # the listing, and the verifying relisting
     assert calls.count("GetDownloadUrlForLayer") == 2  # two distinct configs
     assert calls.count("PutImage") == 500

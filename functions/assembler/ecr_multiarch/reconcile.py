@@ -153,8 +153,12 @@ class VersionTags:
         return tuple(f"{self.version}-{suffix}" for suffix in required if suffix not in self.arch_tags)
 
     def read_ids(self, required: Sequence[str]) -> list[str]:
-        """The tags one assembly reads: every arch tag, and the version tag only when the listing shows it."""
-        return [*(self.arch_tags[suffix] for suffix in required), *([self.version] if self.has_version_tag else [])]
+        """The tags one assembly reads: every arch tag, and the version tag whether the listing showed it or not.
+
+        The listing can be minutes old when a version's turn comes: an index someone pushes at the version tag
+        meanwhile (buildx, docker manifest) must be in the read the no-drop rule decides from, never taken for an
+        absent tag and overwritten. One id per version without an index; ECR answers ImageNotFound for it."""
+        return [*(self.arch_tags[suffix] for suffix in required), self.version]
 
 
 def group_versions(tags: Iterable[str], required: Sequence[str], suffixes: Iterable[str]) -> list[VersionTags]:
@@ -446,7 +450,7 @@ class Reconciler:
 
         The read is a relisting of the repository (``listed_tags`` now, 1,000 per call) or BatchGetImage of just
         the written versions' tags (100 per call), whichever takes fewer calls."""
-        ids = [tag for item in written for tag in [*item.version.read_ids(required), item.version.version]]
+        ids = [tag for item in written for tag in item.version.read_ids(required)]
         ids = list(dict.fromkeys(ids))
         try:
             if math.ceil(len(ids) / BATCH_GET_LIMIT) < max(1, math.ceil(listed_tags / LIST_PAGE_SIZE)):
