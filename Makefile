@@ -123,3 +123,20 @@ clean-sam:
 # One reconcile of a 10,000-tag repository in the fake ECR: ECR calls made vs the goal, and wall time (~2 min).
 bench-reconcile: $(STAMP)
 	$(BIN)/python -m benchmarks.reconcile_10k
+
+# ------------------------------------------------------------------ mutation score of the core (docs/mutation.md)
+# Not part of `make test`: it runs the fast tests once per mutant (tens of minutes). `make mutate MUTANTS='glob ...'`
+# runs only those mutants again and keeps the other results; `make mutate-report` prints the last results.
+.PHONY: mutate mutate-report
+MUTMUT_STAMP := $(VENV)/.installed-mutmut
+MUTANTS ?=
+
+$(MUTMUT_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,mutation]'
+	touch $(MUTMUT_STAMP)
+
+mutate: $(MUTMUT_STAMP)
+	$(BIN)/python mutation/run.py $(MUTANTS)
+
+mutate-report: $(MUTMUT_STAMP)
+	$(BIN)/python mutation/run.py --report-only
