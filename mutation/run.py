@@ -139,8 +139,8 @@ def report(wall_seconds: float | None) -> int:
               f" ({mutant.name})\n{diff}")
     stale = set(equivalents) - used
     if stale:
-        print(f"\n{len(stale)} entries of {EQUIVALENTS.relative_to(ROOT)} matched no surviving mutant (killed now, or the "
-              "code changed: check and remove them):")
+        print(f"\n{len(stale)} entries of {EQUIVALENTS.relative_to(ROOT)} matched no surviving mutant "
+              "(killed now, or the code changed: check and remove them):")
         for qualname, code in sorted(stale):
             print(f"  {qualname}: {code}")
 
@@ -177,8 +177,8 @@ def main() -> int:
                                                                                os.environ.get("PYTHONPATH")]))}
         # Each mutant's test run imports the mutated modules (assembler.py grows to ~2 MB): compile them once.
         environment.pop("PYTHONDONTWRITEBYTECODE", None)
-        run = subprocess.run([mutmut, "run", "--max-children", str(args.max_children), *args.mutants],
-                             check=False, env=environment)
+        command = [str(mutmut), "run", "--max-children", str(args.max_children), *args.mutants]
+        run = subprocess.run(command, check=False, env=environment)  # noqa: S603 (our own venv's mutmut)
         wall_seconds = time.monotonic() - started
         if run.returncode != 0:
             print(f"mutmut run failed (exit {run.returncode})", file=sys.stderr)

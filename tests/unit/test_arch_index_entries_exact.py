@@ -64,3 +64,51 @@ def test_an_index_whose_only_entry_has_no_platform_names_it_in_the_reason() -> N
     with pytest.raises(InvalidManifestError) as raised:
         select_for_platform(body, media_types.OCI_INDEX, ExpectedPlatform("linux", "amd64"))
     assert str(raised.value) == "is an index with no image manifest for linux/amd64 (it lists: no platform)"
+
+
+def test_an_empty_index_lists_nothing() -> None:
+    with pytest.raises(InvalidManifestError) as raised:
+        select_for_platform(index_of(), media_types.OCI_INDEX, ExpectedPlatform("linux", "amd64"))
+    assert str(raised.value) == "is an index with no image manifest for linux/amd64 (it lists: nothing)"
+
+
+def test_two_images_for_the_platform_are_ambiguous_and_both_are_named() -> None:
+    other = "sha256:" + "b" * 64
+    body = index_of(entry(), entry(digest=other, mediaType=media_types.DOCKER_MANIFEST))
+    with pytest.raises(InvalidManifestError) as raised:
+        select_for_platform(body, media_types.OCI_INDEX, ExpectedPlatform("linux", "amd64"))
+    assert str(raised.value) == (f"is an index with 2 image manifests for linux/amd64 ({IMAGE_DIGEST}, {other}); "
+                                 "which one is meant is ambiguous")
+
+
+def test_only_image_manifests_and_only_real_attestations_count() -> None:
+    attestation = {media_types.REFERENCE_TYPE_ANNOTATION: media_types.ATTESTATION_MANIFEST,
+                   media_types.REFERENCE_DIGEST_ANNOTATION: IMAGE_DIGEST}
+    body = index_of(
+        entry(mediaType=media_types.OCI_INDEX, digest="sha256:" + "1" * 64),  # a nested index is not an image
+        entry(),
+        entry(digest="sha256:" + "2" * 64, platform={"os": "unknown", "architecture": "unknown"},
+              annotations=attestation),
+        entry(digest="sha256:" + "3" * 64, platform={"os": "unknown", "architecture": "unknown"},
+              annotations=attestation | {media_types.REFERENCE_DIGEST_ANNOTATION: "not-a-digest"}),
+        entry(digest="sha256:" + "4" * 64, platform={"os": "unknown", "architecture": "unknown"},
+              annotations={media_types.REFERENCE_TYPE_ANNOTATION: "other", **{
+                  media_types.REFERENCE_DIGEST_ANNOTATION: IMAGE_DIGEST}}),
+    )
+    selection = select_for_platform(body, media_types.OCI_INDEX, ExpectedPlatform("linux", "amd64"))
+    assert selection.image.digest == Digest(IMAGE_DIGEST)
+    assert [str(a.digest) for a in selection.attestations] == ["sha256:" + "2" * 64]
+    entries = index_entries(body, media_types.OCI_INDEX)
+    assert [e.attests for e in entries] == [None, None, Digest(IMAGE_DIGEST), None, None]
+
+
+@pytest.mark.parametrize(("body", "media_type", "reason"), [
+    (b"{}", media_types.OCI_MANIFEST, f"has media type {media_types.OCI_MANIFEST!r}, not an index"),
+    (b'{"schemaVersion": 2}', media_types.DOCKER_MANIFEST_LIST, "index has no manifests list"),
+    (b'{"schemaVersion": 2, "manifests": {}}', media_types.OCI_INDEX, "index has no manifests list"),
+    (b'{"schemaVersion": 1, "manifests": []}', media_types.OCI_INDEX, "index schemaVersion is not 2"),
+])
+def test_what_is_not_an_index_is_refused(body: bytes, media_type: str, reason: str) -> None:
+    with pytest.raises(InvalidManifestError) as raised:
+        index_entries(body, media_type)
+    assert str(raised.value) == reason
