@@ -2,6 +2,8 @@
 kind of failure costs, what is retried and what is not, the exact error each ends in, and the backoff slept."""
 
 import hashlib
+import socket
+import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from threading import Thread
@@ -167,3 +169,54 @@ def test_the_default_session_retries_https_as_it_does_http() -> None:
         assert (retry.total, retry.connect, retry.read, retry.status) == (3, 3, 2, 3)
         assert retry.allowed_methods == frozenset({"GET"})
         assert retry.raise_on_status is False
+
+
+class RawServer:
+    """One connection, answered by ``respond(socket)``: for answers no well-behaved HTTP server gives."""
+
+    def __init__(self, respond: Any) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/blob?X-Amz-Signature=secret"
+        self.finished = threading.Event()
+
+        def serve() -> None:
+            connection, _ = self.listener.accept()
+            with connection:
+                connection.recv(65536)
+                respond(connection)
+            self.finished.set()
+
+        threading.Thread(target=serve, daemon=True).start()
+
+
+def test_an_answer_cut_short_of_its_length_is_reported_as_broken_off() -> None:
+    def respond(connection: socket.socket) -> None:
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + BLOB[:10])
+
+    server = RawServer(respond)
+    with pytest.raises(BlobUnavailableError) as raised:
+        HttpBlobReader().read(server.url, DIGEST, 1000)
+    assert str(raised.value) == f"download of blob {DIGEST} broke off: ChunkedEncodingError"
+
+
+def test_an_oversized_answer_is_refused_while_it_is_still_arriving() -> None:
+    release = threading.Event()
+
+    def respond(connection: socket.socket) -> None:
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 10000000\r\n\r\n" + b"x" * 200_000)
+        release.wait(timeout=5)  # the rest never comes: only a reader that stops early is done before this
+
+    server = RawServer(respond)
+    with pytest.raises(BlobIntegrityError) as raised:
+        HttpBlobReader().read(server.url, DIGEST, 1000)
+    assert not server.finished.is_set()
+    release.set()
+    assert str(raised.value) == f"blob {DIGEST} is larger than the 1000 bytes its manifest says"
+
+
+def test_an_oversized_answer_is_counted_across_chunks(server: ScriptedServer) -> None:
+    large = b"y" * 150_000  # three reads of 64 KiB, none larger than the expected size on its own
+    server.script = [(200, large)]
+    with pytest.raises(BlobIntegrityError) as raised:
+        HttpBlobReader().read(server.url, Digest.of(large[:100_000]), 100_000)
+    assert str(raised.value) == f"blob {Digest.of(large[:100_000])} is larger than the 100000 bytes its manifest says"

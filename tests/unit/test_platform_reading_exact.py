@@ -80,3 +80,9 @@ def test_platforms_print_as_os_architecture_and_variant() -> None:
 def test_which_index_entries_a_host_cannot_tell_apart(first: Platform, second: Platform, same: bool) -> None:
     assert same_host_platform(first, second) is same
     assert same_host_platform(second, first) is same
+
+
+def test_empty_optional_fields_read_as_absent() -> None:
+    platform = platform_from_config({"os": "windows", "architecture": "amd64", "os.version": "", "variant": ""})
+    assert platform == Platform("windows", "amd64")
+    assert platform.os_version is None and platform.variant is None
