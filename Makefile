@@ -127,7 +127,7 @@ bench-reconcile: $(STAMP)
 # ------------------------------------------------------------------ mutation score of the core (docs/mutation.md)
 # Not part of `make test`: it runs the fast tests once per mutant (tens of minutes). `make mutate MUTANTS='glob ...'`
 # runs only those mutants again and keeps the other results; `make mutate-report` prints the last results.
-.PHONY: mutate mutate-report
+.PHONY: mutate mutate-report clean-mutation
 MUTMUT_STAMP := $(VENV)/.installed-mutmut
 MUTANTS ?=
 
@@ -140,3 +140,7 @@ mutate: $(MUTMUT_STAMP)
 
 mutate-report: $(MUTMUT_STAMP)
 	$(BIN)/python mutation/run.py --report-only
+
+clean: clean-mutation
+clean-mutation:
+	rm -rf .mutation
