@@ -53,3 +53,9 @@ def test_invalid_json_names_what_was_being_read() -> None:
 @pytest.mark.parametrize("size", [0, MAX_CONFIG_BYTES])
 def test_config_sizes_up_to_the_cap_are_accepted(size: int) -> None:
     assert config_reference(manifest(config=config(size=size)), DOCKER).size == size
+
+
+def test_a_config_of_exactly_the_cap_is_accepted_and_one_byte_more_is_not() -> None:
+    assert config_reference(manifest(config=config(size=MAX_CONFIG_BYTES)), DOCKER).size == MAX_CONFIG_BYTES
+    with pytest.raises(InvalidManifestError):
+        config_reference(manifest(config=config(size=MAX_CONFIG_BYTES + 1)), DOCKER)
