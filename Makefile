@@ -157,3 +157,24 @@ clean-checkov: ## remove .venv-checkov
 # template's parameters, and can save them to samconfig.toml). Uses your AWS configuration (AWS_PROFILE, AWS_REGION).
 deploy: sam-build ## sam build, then sam deploy --guided (from .venv-sam; needs AWS credentials)
 	SAM_CLI_TELEMETRY=0 $(SAM) deploy --guided --template-file $(BUILD_DIR)/template.yaml
+
+# ------------------------------------------------------------------ mutation score of the core (docs/mutation.md)
+# Not part of `make test`: it runs the fast tests once per mutant (tens of minutes). `make mutate MUTANTS='glob ...'`
+# runs only those mutants again and keeps the other results; `make mutate-report` prints the last results.
+.PHONY: mutate mutate-report clean-mutation
+MUTMUT_STAMP := $(VENV)/.installed-mutmut
+MUTANTS ?=
+
+$(MUTMUT_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,mutation]'
+	touch $(MUTMUT_STAMP)
+
+mutate: $(MUTMUT_STAMP) ## mutation score of the core (mutmut; tens of minutes; not in make test)
+	$(BIN)/python mutation/run.py $(MUTANTS)
+
+mutate-report: $(MUTMUT_STAMP) ## print the last make mutate results again
+	$(BIN)/python mutation/run.py --report-only
+
+clean: clean-mutation
+clean-mutation: ## remove the mutation workspace (.mutation)
+	rm -rf .mutation

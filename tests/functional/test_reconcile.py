@@ -354,6 +354,7 @@ def wired(ecr: FakeEcr) -> Iterator[tuple[Invocations, SteppingClock]]:
 
     chosen = TickingRegistry(boto3.client("ecr", config=BOTOCORE_CONFIG))
     service = Reconciler(chosen, Assembler(chosen, HttpBlobReader(), Settings()), clock=clock)
+    reconcile_handler.metrics.clear_metrics()  # what a test run earlier with metrics disabled left unflushed
     reconcile_handler.configure(reconcile_handler.ReconcileServices(service, ReconcileSettings(("golang",)),
                                                                     invocations))
     yield invocations, clock

@@ -1,0 +1,194 @@
+"""`make mutate`: mutmut over the core, then the score of the mutants that are not equivalent.
+
+mutmut names a mutant after the file it comes from (``functions/assembler/ecr_multiarch/x.py`` would become module
+``functions.assembler.ecr_multiarch.x``) but records which tests reach a function under the name the tests import it by
+(``ecr_multiarch.x``); when the two differ every mutant is reported as having no tests. So mutmut runs in a workspace,
+``.mutation/``, where the package sits at ``src/ecr_multiarch`` (mutmut strips ``src.``) and ``tests/``, ``devkit/``,
+``events/``, ``benchmarks/`` and ``pyproject.toml`` are links to the real ones: the configuration is ``[tool.mutmut]``
+in the repository's pyproject.toml, paths relative to that workspace.
+
+Usage: ``python mutation/run.py [--report-only] [MUTANT_GLOB ...]``. Without a glob every earlier result is discarded
+and all mutants run; with one (``'ecr_multiarch.domain.digest.*'``) only those run again, the rest are kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKSPACE = ROOT / ".mutation"
+EQUIVALENTS = ROOT / "mutation" / "equivalent-mutants.md"
+GOAL_PERCENT = 90.0
+LINKS = {
+    "src/ecr_multiarch": ROOT / "functions" / "assembler" / "ecr_multiarch",
+    "tests": ROOT / "tests",
+    "devkit": ROOT / "devkit",
+    "events": ROOT / "events",
+    "benchmarks": ROOT / "benchmarks",
+    "pyproject.toml": ROOT / "pyproject.toml",
+}
+# Detected: the tests failed (killed) or ran past their time limit (timeout, e.g. a loop that no longer ends).
+DETECTED = {"killed", "timeout"}
+# One entry of the equivalents file: - `module:Qualified.name` ``added code`` — why
+ENTRY = re.compile(r"^- `(?P<module>[\w.]+):(?P<qualname>[\w.]+)` ``(?P<code>.+?)`` — (?P<why>.+)$")
+
+
+def prepare_workspace(*, fresh: bool) -> None:
+    for relative, target in LINKS.items():
+        link = WORKSPACE / relative
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if link.is_symlink() and link.resolve() == target:
+            continue
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(os.path.relpath(target, link.parent))
+    if fresh:
+        shutil.rmtree(WORKSPACE / "mutants", ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str  # mutmut's name, e.g. ecr_multiarch.domain.digest.x_sha256__mutmut_3 (the number shifts with the code)
+    module: str
+    qualname: str  # the function as written: sha256, Assembler.assemble
+    status: str
+
+    def signature(self, diff: str) -> str:
+        """The mutated line(s) as they read after the mutation, whitespace collapsed: stable while the code is."""
+        added = [line[1:] for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")]
+        return " ".join(" ".join(added).split())
+
+
+def read_results() -> list[Mutant]:
+    from mutmut.mutation.data import SourceFileMutationData
+    from mutmut.stats import status_by_exit_code
+    from mutmut.utils.file_utils import walk_mutatable_files
+    from mutmut.utils.format_utils import mangled_name_from_mutant_name
+
+    mutants = []
+    for path in walk_mutatable_files():
+        data = SourceFileMutationData(path=path)
+        data.load()
+        for name, exit_code in data.exit_code_by_key.items():
+            mangled = mangled_name_from_mutant_name(name)
+            module, _, function = mangled.rpartition(".")
+            qualname = function[2:] if function.startswith("x_") else ".".join(function.split("ǁ")[1:])
+            mutants.append(Mutant(name, module, qualname, status_by_exit_code[exit_code]))
+    return mutants
+
+
+def read_equivalents() -> dict[tuple[str, str], str]:
+    """(qualname, code after the mutation) -> why it changes no behaviour. The module is for readers: matching on the
+    function alone keeps an entry valid when a function moves to another module unchanged."""
+    entries = {}
+    for line in EQUIVALENTS.read_text().splitlines():
+        match = ENTRY.match(line)
+        if match:
+            entries[(match["qualname"], " ".join(match["code"].split()))] = match["why"]
+    return entries
+
+
+def report(wall_seconds: float | None) -> int:
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+
+    mutants = read_results()
+    if not mutants:
+        print("no mutation results: run `make mutate` first")
+        return 1
+    equivalents = read_equivalents()
+    used: set[tuple[str, str]] = set()
+    unexplained: list[tuple[Mutant, str]] = []
+    rows: dict[str, Counter[str]] = {}
+    for mutant in mutants:
+        counts = rows.setdefault(mutant.module, Counter())
+        counts["total"] += 1
+        status = mutant.status
+        if status not in DETECTED and status != "not checked":
+            diff = get_diff_for_mutant(mutant.name)
+            key = (mutant.qualname, mutant.signature(diff))
+            if key in equivalents:
+                used.add(key)
+                status = "equivalent"
+            else:
+                unexplained.append((mutant, diff))
+        counts[status] += 1
+
+    columns = ["killed", "timeout", "survived", "no tests", "equivalent", "not checked", "total"]
+    print()
+    print(f"{'module':<40}" + "".join(f"{c:>12}" for c in columns) + f"{'score':>9}")
+    total: Counter[str] = Counter()
+    for module in sorted(rows):
+        total.update(rows[module])
+        print(f"{module:<40}" + "".join(f"{rows[module][c]:>12}" for c in columns) + f"{score(rows[module]):>9}")
+    print(f"{'all':<40}" + "".join(f"{total[c]:>12}" for c in columns) + f"{score(total):>9}")
+    other = set(total) - set(columns)
+    if other:
+        print("also:", ", ".join(f"{k}={total[k]}" for k in sorted(other)))
+
+    for mutant, diff in unexplained:
+        print(f"\n{mutant.status}, not in {EQUIVALENTS.relative_to(ROOT)}: {mutant.module}:{mutant.qualname}"
+              f" ({mutant.name})\n{diff}")
+    stale = set(equivalents) - used
+    if stale:
+        print(f"\n{len(stale)} entries of {EQUIVALENTS.relative_to(ROOT)} matched no surviving mutant "
+              "(killed now, or the code changed: check and remove them):")
+        for qualname, code in sorted(stale):
+            print(f"  {qualname}: {code}")
+
+    detected = total["killed"] + total["timeout"]
+    scored = total["total"] - total["equivalent"] - total["not checked"]
+    percent = 100.0 * detected / scored if scored else 0.0
+    print(f"\nkilled {total['killed']} / survived {total['survived']} / timeout {total['timeout']} / "
+          f"no tests {total['no tests']} / equivalent {total['equivalent']} / total {total['total']}")
+    print(f"score of non-equivalent mutants: {detected} / {scored} = {percent:.1f}% (goal {GOAL_PERCENT:.0f}%)")
+    if total["not checked"]:
+        ran = total["total"] - total["not checked"]
+        print(f"{total['not checked']} mutants not checked yet: the score covers only the {ran} that ran "
+              "(`make mutate` without MUTANTS runs all)")
+    if wall_seconds is not None:
+        print(f"wall time: {wall_seconds:.0f} s")
+    return 0 if percent >= GOAL_PERCENT else 2
+
+
+def score(counts: Counter[str]) -> str:
+    scored = counts["total"] - counts["equivalent"] - counts["not checked"]
+    return f"{100.0 * (counts['killed'] + counts['timeout']) / scored:.1f}%" if scored else "-"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("mutants", nargs="*", help="globs of mutant names to run again (default: all, from scratch)")
+    parser.add_argument("--report-only", action="store_true", help="print the last results, run nothing")
+    parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
+    args = parser.parse_args()
+
+    prepare_workspace(fresh=not args.mutants and not args.report_only)
+    os.chdir(WORKSPACE)
+    wall_seconds = None
+    if not args.report_only:
+        started = time.monotonic()
+        mutmut = Path(sys.executable).with_name("mutmut")
+        environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "mutation"),
+                                                                               os.environ.get("PYTHONPATH")]))}
+        # Each mutant's test run imports the mutated modules (assembler.py grows to ~2 MB): compile them once.
+        environment.pop("PYTHONDONTWRITEBYTECODE", None)
+        command = [str(mutmut), "run", "--max-children", str(args.max_children), *args.mutants]
+        run = subprocess.run(command, check=False, env=environment)  # noqa: S603 (our own venv's mutmut)
+        wall_seconds = time.monotonic() - started
+        if run.returncode != 0:
+            print(f"mutmut run failed (exit {run.returncode})", file=sys.stderr)
+            return run.returncode
+    return report(wall_seconds)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
