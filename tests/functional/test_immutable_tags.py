@@ -1,8 +1,9 @@
 """Immutable tags read as real ECR writes them (issue 9 item 4), through the real handler and adapters.
 
 Real ECR refuses every PutImage on an immutable tag with ImageTagAlreadyExistsException, even when the tag already
-holds the identical digest (aws/containers-roadmap#2179); moto answers ImageAlreadyExists instead. A botocore
-hook on the service's own client gives ECR's answer, so the tests hold against the real service's semantics.
+holds the identical digest (aws/containers-roadmap#2179); moto answers ImageAlreadyExists instead. The in-memory
+ECR (devkit/fake_ecr.py) gives ECR's answer natively, for IMMUTABLE and for the *_WITH_EXCLUSION modes with their
+wildcard filters, so these tests set the repository's mutability as an operator would.
 """
 
 import threading
@@ -10,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import boto3
+import pytest
 from botocore.exceptions import ClientError
 
 from devkit.fake_ecr import FakeEcr
@@ -27,21 +29,14 @@ AMD64 = make_image("amd64")
 ARM64 = make_image("arm64", variant="v8")
 
 
-def ecr_client_with_real_immutability(ecr: FakeEcr, immutable: Sequence[str]) -> Any:
-    """A boto3 ECR client whose PutImage to an existing tag in ``immutable`` fails as ECR fails it: whatever the
-    digest. (Checked against the fake's state just before the call is sent.)"""
-    client = boto3.client("ecr", config=BOTOCORE_CONFIG)
-
-    def refuse(params: dict[str, Any], **_: Any) -> None:
-        tag = params.get("imageTag")
-        if tag in immutable and ecr.image_at(params["repositoryName"], tag) is not None:
-            raise ClientError({"Error": {"Code": "ImageTagAlreadyExistsException",
-                                         "Message": f"The image tag '{tag}' already exists in the "
-                                                    f"'{params['repositoryName']}' repository and cannot be "
-                                                    "overwritten because the tag is immutable."}}, "PutImage")
-
-    client.meta.events.register("before-parameter-build.ecr.PutImage", refuse)
-    return client
+def set_mutability(ecr: FakeEcr, mutability: str, exclusions: Sequence[str] = ()) -> Any:
+    """The repository's tag mutability, as `aws ecr put-image-tag-mutability` sets it; the service's client."""
+    extra: dict[str, Any] = {}
+    if exclusions:
+        extra["imageTagMutabilityExclusionFilters"] = [{"filterType": "WILDCARD", "filter": pattern}
+                                                       for pattern in exclusions]
+    ecr.client.put_image_tag_mutability(repositoryName="golang", imageTagMutability=mutability, **extra)
+    return boto3.client("ecr", config=BOTOCORE_CONFIG)
 
 
 class ReadThenWait(EcrRegistry):
@@ -65,7 +60,7 @@ def test_two_writers_into_an_immutable_repository_both_succeed(ecr: FakeEcr) -> 
     ecr.push("golang", "1.0-arm64", ARM64)
     amd64_event = load_event("push-amd64.json", image_digest=AMD64.digest, image_tag="1.0-amd64")
     arm64_event = load_event("push-arm64.json", image_digest=ARM64.digest, image_tag="1.0-arm64")
-    client = ecr_client_with_real_immutability(ecr, immutable=["1.0"])
+    client = set_mutability(ecr, "IMMUTABLE")
     ecr.calls.clear()
     read_done, go = threading.Event(), threading.Event()
     writer_b = Assembler(ReadThenWait(client, read_done, go), HttpBlobReader(), Settings())
@@ -82,17 +77,21 @@ def test_two_writers_into_an_immutable_repository_both_succeed(ecr: FakeEcr) -> 
     stored = ecr.image_at("golang", "1.0")
     assert stored is not None and results["a"].digest == results["b"].digest == stored.digest
     puts = [call for call in ecr.calls if call.operation == "put_image"]
-    assert len(puts) == 1  # B's PutImage never reached the registry: ECR refused it
+    assert len(puts) == 2  # B's PutImage was sent and refused (ImageTagAlreadyExists); B then read the tag
+    with pytest.raises(ClientError) as refused:  # what B was answered: ECR refuses even the identical bytes
+        client.put_image(repositoryName="golang", imageTag="1.0", imageManifest=stored.manifest.decode(),
+                         imageManifestMediaType=results["a"].index.media_type)
+    assert refused.value.response["Error"]["Code"] == "ImageTagAlreadyExistsException"
 
 
 def test_an_immutable_tag_holding_another_index_is_still_rejected(ecr: FakeEcr) -> None:
     ecr.push("golang", "1.0-amd64", AMD64)
     ecr.push("golang", "1.0-arm64", ARM64)
-    client = ecr_client_with_real_immutability(ecr, immutable=["1.0"])
+    # Arch tags excluded (re-pushable), the version tag immutable.
+    client = set_mutability(ecr, "IMMUTABLE_WITH_EXCLUSION", exclusions=("*-amd64", "*-arm64"))
     first = Assembler(EcrRegistry(client), HttpBlobReader(), Settings()).assemble("golang", "1.0")
     assert first.kind is OutcomeKind.CREATED
-    ecr.client.batch_delete_image(repositoryName="golang", imageIds=[{"imageTag": "1.0-arm64"}])
-    ecr.push("golang", "1.0-arm64", make_image("arm64", variant="v8", revision="2"))
+    ecr.push("golang", "1.0-arm64", make_image("arm64", variant="v8", revision="2"))  # the old one stays, untagged
     second = Assembler(EcrRegistry(client), HttpBlobReader(), Settings()).assemble("golang", "1.0")
     assert second.kind is OutcomeKind.REJECTED
     assert f"it holds {first.digest}, not the desired index sha256:" in (second.reason or "")
@@ -104,7 +103,7 @@ def test_immutable_with_exclusion_needs_no_prediction(ecr: FakeEcr) -> None:
     which: the version tag is updated, and the alias ECR refuses is reported, not a rejection."""
     ecr.push("golang", "1.0.0-amd64", AMD64)
     ecr.push("golang", "1.0.0-arm64", ARM64)
-    client = ecr_client_with_real_immutability(ecr, immutable=["latest"])
+    client = set_mutability(ecr, "IMMUTABLE_WITH_EXCLUSION", exclusions=("1.*",))  # only latest is immutable
     service = Assembler(EcrRegistry(client), HttpBlobReader(), Settings(alias_kinds=("latest",)))
     first = service.assemble("golang", "1.0.0")
     assert first.kind is OutcomeKind.CREATED and first.aliases == ("latest",)
