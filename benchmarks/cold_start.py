@@ -6,6 +6,12 @@ X-Ray active, LAMBDA_TASK_ROOT and the other variables Lambda sets) that reads o
 every call up to the first outcome. ECR is the in-memory one over HTTP on 127.0.0.1 (its CPU is this process's, not
 the worker's).
 
+The function runs as template.yaml deploys it: EVENT_BUS_NAME set (PublishEvents defaults to true; here the default
+bus), so an index written is announced before the handler returns: an EventBridge client from the same botocore
+session and one PutEvents, to the in-memory AWS behind the same endpoint. A rule on that bus forwards the service's
+events to a queue this process reads after every run: a full assembly must have put exactly its one event there;
+a `waiting` or `unchanged` answer, and the floor, none.
+
 The floor is the least any Python function can do for the same event: import boto3, build an ECR client, make the
 same ECR calls with botocore alone (and, for a full assembly, GET the configs with botocore's own urllib3, check
 their sha256, render an index and write it), no logging, metrics or tracing. Floor and function alternate, one
@@ -26,12 +32,17 @@ from typing import TYPE_CHECKING, Any
 from benchmarks.common import ARCH_SETS, judge, moto_server, seed_version
 from devkit.built import RUNTIME_STANDIN, BuiltArtifacts, bare_python_command, lambda_environment
 from ecr_multiarch.domain import media_types
+from ecr_multiarch.notify import SOURCE, DetailType
 
 if TYPE_CHECKING:
     from devkit.fake_ecr import FakeEcr
 
 GOAL_RATIO = 1.15
 BETTER_RATIO = 1.10
+
+# The bus the function announces its indexes on. Deployed, EVENT_BUS_NAME is the EventBusName parameter (the default
+# bus unless changed); botocore takes the EventBridge endpoint from AWS_ENDPOINT_URL_EVENTBRIDGE (its service id).
+EVENT_BUS = "default"
 
 _PROLOGUE = r'''
 import json, sys, time
@@ -134,13 +145,61 @@ class Scenario:
     floor_events: list[dict[str, Any]]
 
 
-def _run(python313: str, built: BuiltArtifacts, endpoint: str, script: str, job: dict[str, Any]) -> Run:
+class PublishedEvents:
+    """What reached the in-memory AWS's event bus from this service: a rule on the bus forwards the service's events
+    to an SQS queue, read (and emptied) by ``take``. Both live in this process's moto, which the server shares."""
+
+    NAME = "cold-start-pipeline-events"
+
+    def __init__(self) -> None:
+        import boto3
+
+        self._sqs = boto3.client("sqs")
+        self._queue = self._sqs.create_queue(QueueName=self.NAME)["QueueUrl"]
+        arn = self._sqs.get_queue_attributes(QueueUrl=self._queue, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"]
+        events = boto3.client("events")
+        events.put_rule(Name=self.NAME, EventBusName=EVENT_BUS, EventPattern=json.dumps({"source": [SOURCE]}))
+        events.put_targets(Rule=self.NAME, EventBusName=EVENT_BUS, Targets=[{"Id": "queue", "Arn": arn}])
+
+    def take(self) -> list[dict[str, Any]]:
+        taken: list[dict[str, Any]] = []
+        while messages := self._sqs.receive_message(QueueUrl=self._queue, MaxNumberOfMessages=10).get("Messages"):
+            for message in messages:
+                taken.append(json.loads(message["Body"]))
+                self._sqs.delete_message(QueueUrl=self._queue, ReceiptHandle=message["ReceiptHandle"])
+        return taken
+
+
+def _check_published(label: str, event: dict[str, Any], published: list[dict[str, Any]], ecr: FakeEcr, *,
+                     announces: bool) -> None:
+    """A full assembly announced exactly its index (the one ECR now holds); anything else announced nothing."""
+    if not announces:
+        if published:
+            raise RuntimeError(f"{label}: published {published}, expected no event")
+        return
+    repository = event["detail"]["repository-name"]
+    version = event["detail"]["image-tag"].rsplit("-", 1)[0]
+    stored = ecr.image_at(repository, version)
+    expected = {"detail-type": DetailType.PUBLISHED.value, "repository": repository, "version": version,
+                "outcome": "created", "digest": stored.digest if stored else None}
+    found = [{"detail-type": message["detail-type"], **{key: message["detail"].get(key) for key in
+                                                        ("repository", "version", "outcome", "digest")}}
+             for message in published]
+    if found != [expected]:
+        raise RuntimeError(f"{label}: events on the bus {found}, expected exactly [{expected}]")
+
+
+def _run(python313: str, built: BuiltArtifacts, endpoint: str, script: str, job: dict[str, Any], *,
+         publishes: bool) -> Run:
     with tempfile.TemporaryDirectory() as scratch:
         job_file, out = Path(scratch) / "job.json", Path(scratch) / "result.json"
         job_file.write_text(json.dumps(job), encoding="utf-8")
         command = bare_python_command(python313, built.lambda_sys_path(RUNTIME_STANDIN), script, str(job_file),
                                       str(out))
         env = {**lambda_environment(built.function_dir, tracing=True), "AWS_ENDPOINT_URL_ECR": endpoint}
+        if publishes:  # the function as deployed; the floor publishes nothing and reads no such variable
+            env.update({"EVENT_BUS_NAME": EVENT_BUS, "AWS_ENDPOINT_URL_EVENTBRIDGE": endpoint})
         process = subprocess.run(command, env=env, cwd=scratch,  # noqa: S603 - our own command
                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=300,
                                  check=False)
@@ -169,10 +228,10 @@ def _scenarios(ecr: FakeEcr, runs: int) -> list[Scenario]:
     ]
 
 
-def _measure(python313: str, built: BuiltArtifacts, endpoint: str, ecr: FakeEcr, scenario: Scenario
-             ) -> tuple[list[Run], list[Run], list[str], list[str]]:
+def _measure(python313: str, built: BuiltArtifacts, endpoint: str, ecr: FakeEcr, scenario: Scenario, *,
+             bus: PublishedEvents) -> tuple[list[Run], list[Run], list[str], list[str]]:
     """Alternating function / floor runs; the first of each is a discarded warm-up. Also the ECR calls of one run
-    of each, as the in-memory ECR recorded them."""
+    of each, as the in-memory ECR recorded them; every measured run's pipeline events are checked."""
     base = {"architectures": list(ARCH_SETS[2]), "accepted": list(media_types.ALL_MANIFESTS),
             "index_type": media_types.DOCKER_MANIFEST_LIST}
     function_runs: list[Run] = []
@@ -182,12 +241,15 @@ def _measure(python313: str, built: BuiltArtifacts, endpoint: str, ecr: FakeEcr,
         for name, script, event, into in (("function", FUNCTION_WORKER, ours, function_runs),
                                           ("floor", FLOOR_WORKER, floor, floor_runs)):
             ecr.calls.clear()
-            run = _run(python313, built, endpoint, script, {**base, "event": event})
+            run = _run(python313, built, endpoint, script, {**base, "event": event}, publishes=name == "function")
+            published = bus.take()
             if position == 0:
                 continue  # warm-up (for `unchanged`, the function's first run writes the index)
             if run.outcome != scenario.expected:
                 raise RuntimeError(f"{scenario.label}: the {name} answered {run.outcome}, not {scenario.expected}")
             calls.setdefault(name, ecr.operations())
+            _check_published(f"{scenario.label}: the {name}", event, published, ecr,
+                             announces=name == "function" and scenario.expected == "created")
             into.append(run)
     return function_runs, floor_runs, calls["function"], calls["floor"]
 
@@ -203,12 +265,16 @@ def report_cold_start(ecr: FakeEcr, built: BuiltArtifacts, python313: str, runs:
           f"artefacts, X-Ray active; fresh processes, median of {runs})")
     print("  floor = import boto3 + boto3.client('ecr') + the same ECR calls with botocore alone (no logs, metrics, "
           "tracing)")
+    print(f"  (b) = the function as deployed: read, 2 config URLs + GETs (requests, imported on the first download), "
+          f"write, verify read, then one PutEvents to the '{EVENT_BUS}' bus (EVENT_BUS_NAME; EventBridge client from "
+          "the same botocore session); the floor publishes nothing")
     print(f"  {'event':<52} {'floor':>8} {'function':>9} {'ratio':>6}  goal")
     with moto_server() as endpoint:
         details: list[str] = []
+        bus = PublishedEvents()
         for scenario in _scenarios(ecr, runs):
             function_runs, floor_runs, function_calls, floor_calls = _measure(python313, built, endpoint, ecr,
-                                                                              scenario)
+                                                                              scenario, bus=bus)
             floor = statistics.median(run.cpu for run in floor_runs)
             ours = statistics.median(run.cpu for run in function_runs)
             ratio = ours / floor
@@ -217,7 +283,8 @@ def report_cold_start(ecr: FakeEcr, built: BuiltArtifacts, python313: str, runs:
             better = " (also <= 1.10x)" if ratio <= BETTER_RATIO else ""
             print(f"  {scenario.label:<52} {floor * 1000:6.1f}ms {ours * 1000:7.1f}ms {ratio:5.2f}x  "
                   f"<= {GOAL_RATIO}x {verdict}{better}")
+            events = "its 1 event (PutEvents)" if scenario.expected == "created" else "no event"
             details.append(f"  {scenario.expected:<9} ECR calls: function {_short(function_calls)}, floor "
-                           f"{_short(floor_calls)}; imported before the outcome: "
+                           f"{_short(floor_calls)}; on the bus, every run: {events}; imported before the outcome: "
                            f"{', '.join(function_runs[0].modules) or 'none of requests, boto3, asyncio, aws_xray_sdk'}")
     print("\n".join(details))
