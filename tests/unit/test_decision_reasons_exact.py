@@ -17,6 +17,8 @@ from ecr_multiarch.domain.decision import (
     Write,
     decide_index,
     first_look,
+    platform_identity,
+    served_platforms,
 )
 from ecr_multiarch.domain.digest import Digest
 from ecr_multiarch.domain.index import ChildDescriptor, IndexFormat, build_index
@@ -226,3 +228,21 @@ def test_a_replacement_names_what_it_replaces_and_ours_again_is_unchanged() -> N
     ours = written()
     again = decide_index("golang", "1.0", SETTINGS, children(), ours)
     assert isinstance(again, Unchanged) and again.index.body == ours.body
+
+
+# ---- the platform identity and what an index serves
+
+
+def test_platform_identity_drops_only_arm64s_v8_and_the_windows_patch_level() -> None:
+    assert platform_identity(Platform("linux", "arm64", "v8")) == ("linux", "arm64", None, None)
+    assert platform_identity(Platform("linux", "arm", "v8")) == ("linux", "arm", "v8", None)
+    assert platform_identity(Platform("linux", "arm64", "v9")) == ("linux", "arm64", "v9", None)
+    assert platform_identity(Platform("windows", "amd64", os_version="10.0.17763.5000")) == (
+        "windows", "amd64", None, "10.0.17763")
+
+
+def test_served_platforms_reads_past_an_attestation_listed_first() -> None:
+    held = index_at([entry({"os": "unknown", "architecture": "unknown"}, "b"),
+                     entry({"os": "linux", "architecture": "amd64"}),
+                     entry({"os": "linux", "architecture": "s390x"}, "c")], media_types.OCI_INDEX)
+    assert served_platforms(held.body, held.media_type) == (Platform("linux", "amd64"), Platform("linux", "s390x"))
