@@ -8,7 +8,7 @@ from ecr_multiarch.domain.platform import ExpectedPlatform
 from ecr_multiarch.domain.policy import PolicyError, RepositoryPolicy, parse_policy
 from ecr_multiarch.domain.tags import DEFAULT_SUFFIXES
 
-KNOWN = "ecr-multiarch:architectures, ecr-multiarch:enabled, ecr-multiarch:index-format"
+KNOWN = "ecr-multiarch:architectures, ecr-multiarch:enabled, ecr-multiarch:index-format, ecr-multiarch:replace"
 SUFFIXES = ", ".join(DEFAULT_SUFFIXES)
 
 
