@@ -43,13 +43,19 @@ def test_a_dry_run_plans_exactly_and_logs_the_index(existing: bool, caplog: pyte
         registry.put_index("golang", "1.0", grown)
     held_before = registry.tags["golang"].get("1.0")
     digest, body = the_index()
+    # The handler's import points the service's loggers at its own formatter and stops their propagation, so the
+    # capture handler is attached to the logger itself (whatever ran before this test).
+    convergence_logger = logging.getLogger("ecr_multiarch.convergence")
+    convergence_logger.addHandler(caplog.handler)
     with caplog.at_level(logging.INFO, logger="ecr_multiarch.convergence"):
         outcome = Assembler(registry, registry, Settings(dry_run=True)).assemble("golang", "1.0")  # type: ignore[arg-type]
     kind = "update" if existing else "create"
     assert outcome == Outcome(OutcomeKind.PLANNED, "golang", "1.0", digest, reason=f"DRY_RUN: would {kind} the index")
     assert outcome.index is not None and outcome.index.body == body
     assert registry.tags["golang"].get("1.0") == held_before
-    [record] = [r for r in caplog.records if r.name == "ecr_multiarch.convergence"]
+    convergence_logger.removeHandler(caplog.handler)
+    # Once whether or not the logger also propagates to the capture handler on the root logger.
+    [record] = list({id(r): r for r in caplog.records if r.name == "ecr_multiarch.convergence"}.values())
     assert record.getMessage() == "dry run: index not written"
     assert (record.repository, record.version, record.digest) == ("golang", "1.0", digest)  # type: ignore[attr-defined]
     assert record.index == json.loads(body)  # type: ignore[attr-defined]
