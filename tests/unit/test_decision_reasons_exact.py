@@ -250,3 +250,10 @@ def test_served_platforms_reads_past_an_attestation_listed_first() -> None:
                      entry({"os": "linux", "architecture": "amd64"}),
                      entry({"os": "linux", "architecture": "s390x"}, "c")], media_types.OCI_INDEX)
     assert served_platforms(held.body, held.media_type) == (Platform("linux", "amd64"), Platform("linux", "s390x"))
+
+
+def test_the_configured_index_annotations_are_written() -> None:
+    rules = Settings(index_format=IndexFormat.OCI, index_annotations=(("org.opencontainers.image.source", "x"),))
+    decision = decide_index("golang", "1.0", rules, children(), None)
+    assert isinstance(decision, Write)
+    assert json.loads(decision.index.body)["annotations"] == {"org.opencontainers.image.source": "x"}
