@@ -3,6 +3,8 @@ updated, and nothing written."""
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -16,6 +18,21 @@ from ecr_multiarch.outcome import Outcome, OutcomeKind
 from ecr_multiarch.settings import Settings
 
 AMD64, ARM64 = make_image("amd64"), make_image("arm64", variant="v8")
+
+@contextmanager
+def records_of(name: str, caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """The named logger's records in caplog, whether or not the handler's setup stopped it propagating (it does,
+    once an earlier test has configured the function's logging)."""
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.addHandler(caplog.handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(caplog.handler)
+        logger.setLevel(level)
+
 
 
 def registry_with_children() -> MemoryRegistry:
@@ -43,7 +60,7 @@ def test_a_dry_run_plans_exactly_and_logs_the_index(existing: bool, caplog: pyte
         registry.put_index("golang", "1.0", grown)
     held_before = registry.tags["golang"].get("1.0")
     digest, body = the_index()
-    with caplog.at_level(logging.INFO, logger="ecr_multiarch.convergence"):
+    with records_of("ecr_multiarch.convergence", caplog):
         outcome = Assembler(registry, registry, Settings(dry_run=True)).assemble("golang", "1.0")  # type: ignore[arg-type]
     kind = "update" if existing else "create"
     assert outcome == Outcome(OutcomeKind.PLANNED, "golang", "1.0", digest, reason=f"DRY_RUN: would {kind} the index")

@@ -2,6 +2,8 @@
 bytes the tag already holds, so the tag is read to tell "already there" from "someone else's image"."""
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pytest
@@ -20,6 +22,21 @@ INDEX = build_index([ChildDescriptor(AMD64.media_type, len(AMD64.manifest), Dige
                                      Platform("linux", "amd64"))], IndexFormat.AUTO)
 REFUSAL = "The image tag '1.0' already exists in the 'golang' repository and cannot be overwritten because the " \
           "tag is immutable."
+
+@contextmanager
+def records_of(name: str, caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """The named logger's records in caplog, whether or not the handler's setup stopped it propagating (it does,
+    once an earlier test has configured the function's logging)."""
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.addHandler(caplog.handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(caplog.handler)
+        logger.setLevel(level)
+
 
 
 @dataclass
@@ -44,7 +61,7 @@ def registry() -> ImmutableTags:
 def test_an_immutable_tag_already_holding_the_index_is_already_there(caplog: pytest.LogCaptureFixture) -> None:
     held = registry()
     held.tags["golang"]["1.0"] = StoredManifest("1.0", INDEX.digest, INDEX.media_type, INDEX.body)
-    with caplog.at_level(logging.INFO, logger="ecr_multiarch.convergence"):
+    with records_of("ecr_multiarch.convergence", caplog):
         assert write_index(held, "golang", "1.0", INDEX) is PutResult.ALREADY_EXISTS
     assert held.calls == ["PutImage", "BatchGetImage"]
     [record] = [r for r in caplog.records if r.name == "ecr_multiarch.convergence"]
