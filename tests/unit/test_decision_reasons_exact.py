@@ -128,6 +128,10 @@ def test_our_index_of_buildkit_children_is_recognised_with_their_attestations() 
     write = decide_index("golang", "1.0", SETTINGS, kids, None)
     assert isinstance(write, Write)
     assert [child.is_attestation for child in write.index.manifests] == [False, True, False, True]
+    # Each attestation entry is carried as the arch index states it: type, size, digest, platform, annotations.
+    entries = json.loads(write.index.body)["manifests"]
+    assert [entries[1], entries[3]] == [json.loads(amd64.manifest)["manifests"][1],
+                                        json.loads(arm64.manifest)["manifests"][1]]
     ours = Stored("1.0", write.index.digest, write.index.media_type, write.index.body)
     decision = first_look("golang", "1.0", SETTINGS, {**read, "1.0": ours})
     assert isinstance(decision, Unchanged) and decision.index.digest == ours.digest
@@ -246,3 +250,10 @@ def test_served_platforms_reads_past_an_attestation_listed_first() -> None:
                      entry({"os": "linux", "architecture": "amd64"}),
                      entry({"os": "linux", "architecture": "s390x"}, "c")], media_types.OCI_INDEX)
     assert served_platforms(held.body, held.media_type) == (Platform("linux", "amd64"), Platform("linux", "s390x"))
+
+
+def test_the_configured_index_annotations_are_written() -> None:
+    rules = Settings(index_format=IndexFormat.OCI, index_annotations=(("org.opencontainers.image.source", "x"),))
+    decision = decide_index("golang", "1.0", rules, children(), None)
+    assert isinstance(decision, Write)
+    assert json.loads(decision.index.body)["annotations"] == {"org.opencontainers.image.source": "x"}

@@ -3,6 +3,8 @@ updated, and nothing written."""
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -16,6 +18,21 @@ from ecr_multiarch.outcome import Outcome, OutcomeKind
 from ecr_multiarch.settings import Settings
 
 AMD64, ARM64 = make_image("amd64"), make_image("arm64", variant="v8")
+
+@contextmanager
+def records_of(name: str, caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """The named logger's records in caplog, whether or not the handler's setup stopped it propagating (it does,
+    once an earlier test has configured the function's logging)."""
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.addHandler(caplog.handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(caplog.handler)
+        logger.setLevel(level)
+
 
 
 def registry_with_children() -> MemoryRegistry:
@@ -43,17 +60,12 @@ def test_a_dry_run_plans_exactly_and_logs_the_index(existing: bool, caplog: pyte
         registry.put_index("golang", "1.0", grown)
     held_before = registry.tags["golang"].get("1.0")
     digest, body = the_index()
-    # The handler's import points the service's loggers at its own formatter and stops their propagation, so the
-    # capture handler is attached to the logger itself (whatever ran before this test).
-    convergence_logger = logging.getLogger("ecr_multiarch.convergence")
-    convergence_logger.addHandler(caplog.handler)
-    with caplog.at_level(logging.INFO, logger="ecr_multiarch.convergence"):
+    with records_of("ecr_multiarch.convergence", caplog):
         outcome = Assembler(registry, registry, Settings(dry_run=True)).assemble("golang", "1.0")  # type: ignore[arg-type]
     kind = "update" if existing else "create"
     assert outcome == Outcome(OutcomeKind.PLANNED, "golang", "1.0", digest, reason=f"DRY_RUN: would {kind} the index")
     assert outcome.index is not None and outcome.index.body == body
     assert registry.tags["golang"].get("1.0") == held_before
-    convergence_logger.removeHandler(caplog.handler)
     # Once whether or not the logger also propagates to the capture handler on the root logger.
     [record] = list({id(r): r for r in caplog.records if r.name == "ecr_multiarch.convergence"}.values())
     assert record.getMessage() == "dry run: index not written"
