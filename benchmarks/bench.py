@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from benchmarks.common import ARCH_SETS, EVENTS, IMAGES, ROOT, VERDICTS, judge, moto_server, push_event, seed_version
 from devkit.built import (
+    LAMBDA_CONTEXT_SOURCE,
     LAMBDA_LIKE_ENVIRONMENT,
     RUNTIME_STANDIN,
     BuiltArtifacts,
@@ -237,18 +238,7 @@ with open(sys.argv[1], encoding="utf-8") as stream:
     job = json.load(stream)
 
 
-class Context:
-    function_name = "ecr-multiarch-AssemblerFunction"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:ecr-multiarch-AssemblerFunction"
-    aws_request_id = "00000000-0000-4000-8000-000000000000"
-    log_group_name = "/aws/lambda/ecr-multiarch-AssemblerFunction"
-    log_stream_name = "bench"
-
-    def get_remaining_time_in_millis(self):
-        return 60_000
-
+''' + LAMBDA_CONTEXT_SOURCE + r'''
 
 def peak_kib():
     # VmHWM: the peak RSS of this process image. Not ru_maxrss: on Linux, after fork/vfork + exec it keeps the

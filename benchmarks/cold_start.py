@@ -30,7 +30,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from benchmarks.common import ARCH_SETS, judge, moto_server, seed_version
-from devkit.built import RUNTIME_STANDIN, BuiltArtifacts, bare_python_command, lambda_environment
+from devkit.built import (
+    LAMBDA_CONTEXT_SOURCE,
+    RUNTIME_STANDIN,
+    BuiltArtifacts,
+    bare_python_command,
+    lambda_environment,
+)
 from ecr_multiarch.domain import media_types
 from ecr_multiarch.notify import SOURCE, DetailType
 
@@ -52,18 +58,7 @@ with open(sys.argv[1], encoding="utf-8") as stream:
 event = job["event"]
 
 
-class Context:
-    function_name = "ecr-multiarch-AssemblerFunction"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:ecr-multiarch-AssemblerFunction"
-    aws_request_id = "00000000-0000-4000-8000-000000000000"
-    log_group_name = "/aws/lambda/ecr-multiarch-AssemblerFunction"
-    log_stream_name = "bench"
-
-    def get_remaining_time_in_millis(self):
-        return 60_000
-
+''' + LAMBDA_CONTEXT_SOURCE + r'''
 '''
 
 _EPILOGUE = r'''

@@ -125,6 +125,23 @@ LAMBDA_LIKE_ENVIRONMENT: Mapping[str, str] = {
 }
 
 
+# The Lambda context for scripts that run on the bare python3.13 with only the built artefacts on sys.path, where
+# devkit (and so devkit.lambda_context.FakeLambdaContext) cannot be imported: the same attributes, as source.
+LAMBDA_CONTEXT_SOURCE = r'''
+class Context:
+    function_name = "ecr-multiarch-AssemblerFunction"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:ecr-multiarch-AssemblerFunction"
+    aws_request_id = "00000000-0000-4000-8000-000000000000"
+    log_group_name = "/aws/lambda/ecr-multiarch-AssemblerFunction"
+    log_stream_name = "local"
+
+    def get_remaining_time_in_millis(self):
+        return 60_000
+'''
+
+
 def lambda_environment(function_dir: Path, *, tracing: bool) -> dict[str, str]:
     """LAMBDA_LIKE_ENVIRONMENT plus LAMBDA_TASK_ROOT (Lambda always sets it, and the X-Ray SDK and Powertools act
     on it), with X-Ray tracing active (Tracing: Active; daemon address on loopback) or disabled for Powertools."""

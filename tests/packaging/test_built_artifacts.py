@@ -28,6 +28,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from devkit.built import (
+    LAMBDA_CONTEXT_SOURCE,
     RUNTIME_PROVIDED,
     RUNTIME_PROVIDED_MODULES,
     RUNTIME_STANDIN,
@@ -223,18 +224,7 @@ _external.SourceLoader.source_to_code = _spy
 sys.dont_write_bytecode = True
 
 
-class Context:
-    function_name = "ecr-multiarch-AssemblerFunction"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:ecr-multiarch-AssemblerFunction"
-    aws_request_id = "00000000-0000-4000-8000-000000000000"
-    log_group_name = "/aws/lambda/ecr-multiarch-AssemblerFunction"
-    log_stream_name = "smoke"
-
-    def get_remaining_time_in_millis(self):
-        return 60_000
-
+''' + LAMBDA_CONTEXT_SOURCE + r'''
 
 from ecr_multiarch import handler
 

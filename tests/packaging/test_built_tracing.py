@@ -18,7 +18,14 @@ from typing import Any
 
 import pytest
 
-from devkit.built import RUNTIME_STANDIN, BuiltArtifacts, bare_python_command, find_python313, lambda_environment
+from devkit.built import (
+    LAMBDA_CONTEXT_SOURCE,
+    RUNTIME_STANDIN,
+    BuiltArtifacts,
+    bare_python_command,
+    find_python313,
+    lambda_environment,
+)
 from devkit.fake_ecr import FakeEcr
 from devkit.images import make_image
 
@@ -30,18 +37,7 @@ OPERATIONS = {"batch_get_image": "BatchGetImage", "get_download_url_for_layer": 
 RUN_ONE_EVENT = r'''
 import json, sys
 
-class Context:
-    function_name = "ecr-multiarch-AssemblerFunction"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:ecr-multiarch-AssemblerFunction"
-    aws_request_id = "00000000-0000-4000-8000-000000000000"
-    log_group_name = "/aws/lambda/ecr-multiarch-AssemblerFunction"
-    log_stream_name = "tracing"
-
-    def get_remaining_time_in_millis(self):
-        return 60_000
-
+''' + LAMBDA_CONTEXT_SOURCE + r'''
 from ecr_multiarch import handler
 
 with open(sys.argv[1], encoding="utf-8") as stream:
