@@ -2,10 +2,9 @@
 index recognised at the version tag without a download, branch by branch."""
 
 import json
-from dataclasses import dataclass
 from types import MappingProxyType
 
-from devkit.images import ImageBlobs, make_buildkit_image, make_image
+from devkit.images import make_buildkit_image, make_image
 from ecr_multiarch.domain import media_types
 from ecr_multiarch.domain.decision import (
     Arch,
@@ -25,21 +24,10 @@ from ecr_multiarch.domain.index import ChildDescriptor, IndexFormat, build_index
 from ecr_multiarch.domain.platform import ExpectedPlatform, Platform
 from ecr_multiarch.domain.tags import DEFAULT_SUFFIXES
 from ecr_multiarch.settings import Settings
+from tests.unit.test_decision import Stored, stored
 
 FORCE = ("`ecr-multiarch assemble <repository>:<version> --force`, or the repository tag "
          "ecr-multiarch:replace=always")
-
-
-@dataclass(frozen=True)
-class Stored:
-    tag: str
-    digest: Digest
-    media_type: str
-    body: bytes
-
-
-def stored(tag: str, image: ImageBlobs) -> Stored:
-    return Stored(tag, Digest(image.digest), image.media_type, image.manifest)
 
 
 def index_at(entries: list[dict[str, object]], media_type: str = media_types.DOCKER_MANIFEST_LIST) -> Stored:

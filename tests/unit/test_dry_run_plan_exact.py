@@ -2,9 +2,6 @@
 updated, and nothing written."""
 
 import json
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 
@@ -16,22 +13,10 @@ from ecr_multiarch.domain.index import ChildDescriptor, IndexFormat, build_index
 from ecr_multiarch.domain.platform import Platform
 from ecr_multiarch.outcome import Outcome, OutcomeKind
 from ecr_multiarch.settings import Settings
+from tests.logs import records_named, records_of
 
 AMD64, ARM64 = make_image("amd64"), make_image("arm64", variant="v8")
 
-@contextmanager
-def records_of(name: str, caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """The named logger's records in caplog, whether or not the handler's setup stopped it propagating (it does,
-    once an earlier test has configured the function's logging)."""
-    logger = logging.getLogger(name)
-    level = logger.level
-    logger.addHandler(caplog.handler)
-    logger.setLevel(logging.INFO)
-    try:
-        yield
-    finally:
-        logger.removeHandler(caplog.handler)
-        logger.setLevel(level)
 
 
 
@@ -66,8 +51,7 @@ def test_a_dry_run_plans_exactly_and_logs_the_index(existing: bool, caplog: pyte
     assert outcome == Outcome(OutcomeKind.PLANNED, "golang", "1.0", digest, reason=f"DRY_RUN: would {kind} the index")
     assert outcome.index is not None and outcome.index.body == body
     assert registry.tags["golang"].get("1.0") == held_before
-    # Once whether or not the logger also propagates to the capture handler on the root logger.
-    [record] = list({id(r): r for r in caplog.records if r.name == "ecr_multiarch.convergence"}.values())
+    [record] = records_named("ecr_multiarch.convergence", caplog)
     assert record.getMessage() == "dry run: index not written"
     assert (record.repository, record.version, record.digest) == ("golang", "1.0", digest)  # type: ignore[attr-defined]
     assert record.index == json.loads(body)  # type: ignore[attr-defined]

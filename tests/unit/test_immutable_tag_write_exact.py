@@ -1,9 +1,6 @@
 """Writing the index to an immutable tag (convergence.write_index): ECR refuses every PutImage there, even of the
 bytes the tag already holds, so the tag is read to tell "already there" from "someone else's image"."""
 
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pytest
@@ -16,6 +13,7 @@ from ecr_multiarch.domain.index import ChildDescriptor, ImageIndex, IndexFormat,
 from ecr_multiarch.domain.platform import Platform
 from ecr_multiarch.errors import ImmutableTagError
 from ecr_multiarch.ports import PutResult, StoredManifest
+from tests.logs import records_named, records_of
 
 AMD64 = make_image("amd64")
 INDEX = build_index([ChildDescriptor(AMD64.media_type, len(AMD64.manifest), Digest(AMD64.digest),
@@ -23,19 +21,6 @@ INDEX = build_index([ChildDescriptor(AMD64.media_type, len(AMD64.manifest), Dige
 REFUSAL = "The image tag '1.0' already exists in the 'golang' repository and cannot be overwritten because the " \
           "tag is immutable."
 
-@contextmanager
-def records_of(name: str, caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """The named logger's records in caplog, whether or not the handler's setup stopped it propagating (it does,
-    once an earlier test has configured the function's logging)."""
-    logger = logging.getLogger(name)
-    level = logger.level
-    logger.addHandler(caplog.handler)
-    logger.setLevel(logging.INFO)
-    try:
-        yield
-    finally:
-        logger.removeHandler(caplog.handler)
-        logger.setLevel(level)
 
 
 
@@ -64,8 +49,7 @@ def test_an_immutable_tag_already_holding_the_index_is_already_there(caplog: pyt
     with records_of("ecr_multiarch.convergence", caplog):
         assert write_index(held, "golang", "1.0", INDEX) is PutResult.ALREADY_EXISTS
     assert held.calls == ["PutImage", "BatchGetImage"]
-    # Once whether or not the logger also propagates to the capture handler on the root logger.
-    [record] = list({id(r): r for r in caplog.records if r.name == "ecr_multiarch.convergence"}.values())
+    [record] = records_named("ecr_multiarch.convergence", caplog)
     assert record.getMessage() == "immutable tag already holds the index"
     assert (record.repository, record.tag, record.digest) == ("golang", "1.0", str(INDEX.digest))  # type: ignore[attr-defined]
 
