@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WORKSPACE = ROOT / ".mutation"
 EQUIVALENTS = ROOT / "mutation" / "equivalent-mutants.md"
+STATS_FAILURES = WORKSPACE / "stats-failures.log"  # written by mutation/unit_tests_first.py
 GOAL_PERCENT = 90.0
 LINKS = {
     "src/ecr_multiarch": ROOT / "functions" / "assembler" / "ecr_multiarch",
@@ -180,6 +181,7 @@ def main() -> int:
     wall_seconds = None
     if not args.report_only:
         started = time.monotonic()
+        STATS_FAILURES.unlink(missing_ok=True)
         mutmut = Path(sys.executable).with_name("mutmut")
         environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "mutation"),
                                                                                os.environ.get("PYTHONPATH")]))}
@@ -190,6 +192,8 @@ def main() -> int:
         wall_seconds = time.monotonic() - started
         if run.returncode != 0:
             print(f"mutmut run failed (exit {run.returncode})", file=sys.stderr)
+            if STATS_FAILURES.exists():
+                print(f"tests that failed in mutmut's first pass:\n{STATS_FAILURES.read_text()}", file=sys.stderr)
             return run.returncode
     return report(wall_seconds)
 

@@ -136,8 +136,11 @@ def test_plan_assemble_reconcile_and_invoke_work_offline(sandbox: dict[str, Any]
 
 def test_ctrl_c_stops_it_cleanly() -> None:
     environment = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    # As from a terminal: SIGINT at its default. A parent that ignores it (mutmut's workers do) would otherwise hand
+    # the ignore on through exec, and Python then never raises KeyboardInterrupt in the sandbox.
     process = subprocess.Popen([sys.executable, "-m", "ecr_multiarch.cli", "sandbox"], cwd=ROOT, env=environment,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # noqa: PLW1509
     try:
         lines = _read_banner(process)
         endpoint = _exported(lines)["AWS_ENDPOINT_URL"]
