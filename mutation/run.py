@@ -7,8 +7,9 @@ mutmut names a mutant after the file it comes from (``functions/assembler/ecr_mu
 ``events/``, ``benchmarks/`` and ``pyproject.toml`` are links to the real ones: the configuration is ``[tool.mutmut]``
 in the repository's pyproject.toml, paths relative to that workspace.
 
-Usage: ``python mutation/run.py [--report-only] [MUTANT_GLOB ...]``. Without a glob every earlier result is discarded
-and all mutants run; with one (``'ecr_multiarch.domain.digest.*'``) only those run again, the rest are kept.
+Usage: ``python mutation/run.py [--report-only | --resume] [MUTANT_GLOB ...]``. Without a glob every earlier result is
+discarded and all mutants run; with one (``'ecr_multiarch.domain.digest.*'``) only those run again, the rest are kept;
+``--resume`` keeps every result and runs the mutants an interrupted run did not reach.
 """
 
 from __future__ import annotations
@@ -173,10 +174,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mutants", nargs="*", help="globs of mutant names to run again (default: all, from scratch)")
     parser.add_argument("--report-only", action="store_true", help="print the last results, run nothing")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep every result so far and run only the mutants not checked yet (after a stop)")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
     args = parser.parse_args()
 
-    prepare_workspace(fresh=not args.mutants and not args.report_only)
+    prepare_workspace(fresh=not (args.mutants or args.report_only or args.resume))
     os.chdir(WORKSPACE)
     wall_seconds = None
     if not args.report_only:
