@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKSPACE = ROOT / ".mutation"
 EQUIVALENTS = ROOT / "mutation" / "equivalent-mutants.md"
 STATS_FAILURES = WORKSPACE / "stats-failures.log"  # written by mutation/unit_tests_first.py
+OVER_BUDGET = WORKSPACE / "over-budget.txt"  # likewise: mutants whose test run was stopped at the time budget
 GOAL_PERCENT = 90.0
 LINKS = {
     "src/ecr_multiarch": ROOT / "functions" / "assembler" / "ecr_multiarch",
@@ -42,8 +43,9 @@ LINKS = {
     "README.md": ROOT / "README.md",
     "Makefile": ROOT / "Makefile",
 }
-# Detected: the tests failed (killed) or ran past their time limit (timeout, e.g. a loop that no longer ends).
-DETECTED = {"killed", "timeout"}
+# Detected: the tests failed (killed), ran past their time limit (timeout, e.g. a loop that no longer ends), or
+# mypy --strict, which `make test` runs too, rejected the mutated code before any test ran.
+DETECTED = {"killed", "timeout", "caught by type check"}
 # One entry of the equivalents file: - `module:Qualified.name` ``added code`` — why
 ENTRY = re.compile(r"^- `(?P<module>[\w.]+):(?P<qualname>[\w.]+)` ``(?P<code>.+?)`` — (?P<why>.+)$")
 
@@ -59,6 +61,7 @@ def prepare_workspace(*, fresh: bool) -> None:
         link.symlink_to(os.path.relpath(target, link.parent))
     if fresh:
         shutil.rmtree(WORKSPACE / "mutants", ignore_errors=True)
+        OVER_BUDGET.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ def read_results() -> list[Mutant]:
     from mutmut.utils.file_utils import walk_mutatable_files
     from mutmut.utils.format_utils import mangled_name_from_mutant_name
 
+    stopped_at_budget = set(OVER_BUDGET.read_text().split()) if OVER_BUDGET.exists() else set()
     mutants = []
     for path in walk_mutatable_files():
         data = SourceFileMutationData(path=path)
@@ -88,7 +92,10 @@ def read_results() -> list[Mutant]:
             mangled = mangled_name_from_mutant_name(name)
             module, _, function = mangled.rpartition(".")
             qualname = function[2:] if function.startswith("x_") else ".".join(function.split("ǁ")[1:])
-            mutants.append(Mutant(name, module, qualname, status_by_exit_code[exit_code]))
+            status = status_by_exit_code[exit_code]
+            if exit_code == 2 and name in stopped_at_budget:  # pytest's "interrupted": our budget stopped it
+                status = "over budget"
+            mutants.append(Mutant(name, module, qualname, status))
     return mutants
 
 
@@ -128,9 +135,11 @@ def report(wall_seconds: float | None) -> int:
                 unexplained.append((mutant, diff))
         counts[status] += 1
 
-    columns = ["killed", "timeout", "survived", "no tests", "equivalent", "not checked", "total"]
+    columns = ["killed", "timeout", "caught by type check", "survived", "over budget", "no tests", "equivalent",
+               "not checked", "total"]
+    headers = {"caught by type check": "mypy"}
     print()
-    print(f"{'module':<40}" + "".join(f"{c:>12}" for c in columns) + f"{'score':>9}")
+    print(f"{'module':<40}" + "".join(f"{headers.get(c, c):>12}" for c in columns) + f"{'score':>9}")
     total: Counter[str] = Counter()
     for module in sorted(rows):
         total.update(rows[module])
@@ -150,12 +159,19 @@ def report(wall_seconds: float | None) -> int:
         for qualname, code in sorted(stale):
             print(f"  {qualname}: {code}")
 
-    detected = total["killed"] + total["timeout"]
+    detected = sum(total[status] for status in DETECTED)
     scored = total["total"] - total["equivalent"] - total["not checked"]
     percent = 100.0 * detected / scored if scored else 0.0
     print(f"\nkilled {total['killed']} / survived {total['survived']} / timeout {total['timeout']} / "
-          f"no tests {total['no tests']} / equivalent {total['equivalent']} / total {total['total']}")
+          f"caught by mypy {total['caught by type check']} / "
+          f"over budget {total['over budget']} / no tests {total['no tests']} / equivalent {total['equivalent']} / "
+          f"total {total['total']}")
     print(f"score of non-equivalent mutants: {detected} / {scored} = {percent:.1f}% (goal {GOAL_PERCENT:.0f}%)")
+    by_tests = total["killed"] + total["timeout"]
+    reached = scored - total["caught by type check"]
+    if reached:
+        print(f"by the tests alone, of the mutants mypy lets through: {by_tests} / {reached} = "
+              f"{100.0 * by_tests / reached:.1f}%")
     if total["not checked"]:
         ran = total["total"] - total["not checked"]
         print(f"{total['not checked']} mutants not checked yet: the score covers only the {ran} that ran "
@@ -167,7 +183,7 @@ def report(wall_seconds: float | None) -> int:
 
 def score(counts: Counter[str]) -> str:
     scored = counts["total"] - counts["equivalent"] - counts["not checked"]
-    return f"{100.0 * (counts['killed'] + counts['timeout']) / scored:.1f}%" if scored else "-"
+    return f"{100.0 * sum(counts[status] for status in DETECTED) / scored:.1f}%" if scored else "-"
 
 
 def main() -> int:
@@ -186,7 +202,8 @@ def main() -> int:
         started = time.monotonic()
         STATS_FAILURES.unlink(missing_ok=True)
         mutmut = Path(sys.executable).with_name("mutmut")
-        environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "mutation"),
+        environment = {**os.environ, "PATH": os.pathsep.join([str(mutmut.parent), os.environ.get("PATH", "")]),
+                       "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "mutation"),
                                                                                os.environ.get("PYTHONPATH")]))}
         # Each mutant's test run imports the mutated modules (assembler.py grows to ~2 MB): compile them once.
         environment.pop("PYTHONDONTWRITEBYTECODE", None)
