@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import NoReturn
 
 import pytest
@@ -16,41 +14,17 @@ import pytest
 from devkit.images import make_image
 from devkit.memory_registry import MemoryRegistry
 from ecr_multiarch.assembler import Assembler
-from ecr_multiarch.domain.digest import Digest
 from ecr_multiarch.errors import TransientError
 from ecr_multiarch.outcome import Outcome, OutcomeKind
-from ecr_multiarch.ports import StoredManifest
 from ecr_multiarch.reconcile import Reconciler, SweepEntry
 from ecr_multiarch.settings import Settings
 from tests.logs import records_named, records_of
+from tests.unit.sweep_doubles import HookedRegistry, fail
 
 AMD64 = make_image("amd64")
 ARM64 = make_image("arm64", variant="v8")
 ARM64_REBUILT = make_image("arm64", variant="v8", revision="2")
 THIS_FILE = os.path.basename(__file__)
-
-
-@dataclass
-class HookedRegistry(MemoryRegistry):
-    """The in-memory registry; ``hooks[(call, n)]`` runs just before the n-th call (1-based) of that name, and may
-    change the registry or raise, as a concurrent push or a failing ECR would."""
-
-    hooks: dict[tuple[str, int], Callable[[], None]] = field(default_factory=dict)
-    counts: dict[str, int] = field(default_factory=dict)
-
-    def _hook(self, call: str) -> None:
-        self.counts[call] = self.counts.get(call, 0) + 1
-        hook = self.hooks.get((call, self.counts[call]))
-        if hook is not None:
-            hook()
-
-    def get_manifests(self, repository: str, tags: Sequence[str]) -> dict[str, StoredManifest]:
-        self._hook("BatchGetImage")
-        return super().get_manifests(repository, tags)
-
-    def list_tag_digests(self, repository: str) -> dict[str, Digest]:
-        self._hook("ListImages")
-        return super().list_tag_digests(repository)
 
 
 def golang_1_0() -> HookedRegistry:
@@ -63,13 +37,6 @@ def golang_1_0() -> HookedRegistry:
 
 def sweeper(registry: MemoryRegistry) -> Reconciler:
     return Reconciler(registry, Assembler(registry, registry, Settings()))  # type: ignore[arg-type]
-
-
-def fail(error: Exception) -> Callable[[], None]:
-    def raise_it() -> None:
-        raise error
-
-    return raise_it
 
 
 # ------------------------------------------------------------------ a write that changed before it was verified
