@@ -399,3 +399,18 @@ def test_bulk_reads_raise_only_when_a_versions_own_read_fails() -> None:
         "1.1-amd64": registry.tags["golang"]["1.1-amd64"], "1.1-arm64": registry.tags["golang"]["1.1-arm64"]}
     assert registry.requests == [["1.0-amd64", "1.0-arm64", "1.0", "1.1-amd64", "1.1-arm64", "1.1"],
                                  ["1.0-amd64", "1.0-arm64", "1.0"], ["1.1-amd64", "1.1-arm64", "1.1"]]
+
+
+def test_an_arch_tag_missing_from_the_bulk_read_but_back_for_the_assemblers_own_read_is_verified_again() -> None:
+    """A repository with its own architecture set is read afresh by the assembler; an arch tag that the bulk read
+    missed (deleted and pushed again in between) was not read by the sweep, so its write is checked once more."""
+    registry = registry_with("golang", "1.0")
+    registry.repository_tag_values["golang"] = {"ecr-multiarch:architectures": "amd64"}
+    registry.hooks[("BatchGetImage", 1)] = lambda: registry.tags["golang"].pop("1.0-amd64") and None
+    registry.hooks[("BatchGetImage", 2)] = lambda: registry.push("golang", "1.0-amd64", AMD64)
+    report = sweeper(registry, tags=True).sweep(["golang"])
+    assert report.entries == [created(registry, "golang", "1.0")]
+    # the bulk read, the assembler's own read, and after the relisting the read of the second assembly (unchanged)
+    assert registry.requests == [["1.0-amd64", "1.0"]] * 3
+    assert api_calls(registry) == ["ListImages", "ListTagsForResource", "BatchGetImage", "BatchGetImage", "PutImage",
+                                   "ListImages", "BatchGetImage"]
