@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from devkit.memory_registry import MemoryRegistry
 from ecr_multiarch.domain.digest import Digest
-from ecr_multiarch.ports import StoredManifest
+from ecr_multiarch.domain.index import ImageIndex
+from ecr_multiarch.ports import PutResult, StoredManifest
 
 
 @dataclass
@@ -34,6 +35,10 @@ class HookedRegistry(MemoryRegistry):
     def list_tag_digests(self, repository: str) -> dict[str, Digest]:
         self._hook("ListImages")
         return super().list_tag_digests(repository)
+
+    def put_index(self, repository: str, tag: str, index: ImageIndex) -> PutResult:
+        self._hook("PutImage")
+        return super().put_index(repository, tag, index)
 
 
 def fail(error: Exception) -> Callable[[], None]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from devkit.images import make_image
 from ecr_multiarch.assembler import Assembler
-from ecr_multiarch.errors import AccessDeniedError, TransientError
+from ecr_multiarch.errors import AccessDeniedError, ReferencedImagesMissingError, TransientError
 from ecr_multiarch.outcome import Outcome, OutcomeKind
 from ecr_multiarch.reconcile import Cursor, Reconciler, SweepEntry, SweepProgress, _BulkReads
 from ecr_multiarch.settings import Settings
@@ -414,3 +414,25 @@ def test_an_arch_tag_missing_from_the_bulk_read_but_back_for_the_assemblers_own_
     assert registry.requests == [["1.0-amd64", "1.0"]] * 3
     assert api_calls(registry) == ["ListImages", "ListTagsForResource", "BatchGetImage", "BatchGetImage", "PutImage",
                                    "ListImages", "BatchGetImage"]
+
+
+def test_a_child_gone_before_an_alias_write_has_its_version_assembled_again_from_a_fresh_read() -> None:
+    """The index is written from the bulk read; its alias write then finds a child gone (re-pushed meanwhile): ECR
+    refuses it, and the sweep assembles the version once more, from a fresh read, verified. (The report's ``writes``
+    then counts only that second assembly's writes: left unpinned here.)"""
+    registry = registry_with("golang", "1.2.3")
+
+    def child_repushed_then_refused() -> None:
+        registry.push("golang", "1.2.3-arm64", ARM64_REBUILT)
+        raise ReferencedImagesMissingError("a child disappeared before the index was written")
+
+    registry.hooks[("PutImage", 2)] = child_repushed_then_refused  # the first alias write
+    report = sweeper(registry, alias_kinds=("latest",)).sweep(["golang"])
+    held = registry.tags["golang"]["1.2.3"]
+    assert ARM64_REBUILT.digest.encode() in held.body
+    assert registry.tags["golang"]["latest"].digest == held.digest
+    assert [entry.to_json() for entry in report.entries] == [
+        {"outcome": "updated", "repository": "golang", "version": "1.2.3", "digest": str(held.digest),
+         "mediaType": held.media_type, "aliases": ["latest"]}]
+    assert registry.requests[:3] == [["1.2.3-amd64", "1.2.3-arm64", "1.2.3"], ["latest"],
+                                     ["1.2.3-amd64", "1.2.3-arm64", "1.2.3"]]
