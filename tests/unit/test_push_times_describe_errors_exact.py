@@ -1,6 +1,5 @@
-"""Two adapter edges the functional tests do not reach: a DescribeImages error that carries no ``Error`` section
-(botocore's ClientError does not require one), and the EventBridge client the sweep and the CLI build for
-themselves (its short timeouts and few retries are what keep an announcement from delaying a run)."""
+"""DescribeImages errors met while asking tags one at a time (after a whole call failed on a gone tag), including one
+that carries no ``Error`` section (botocore's ClientError does not require one): a TransientError, never a crash."""
 
 from collections import deque
 from datetime import UTC, datetime
@@ -9,7 +8,6 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from ecr_multiarch.adapters.eventbridge import lazy_events_client
 from ecr_multiarch.adapters.push_times import EcrPushTimes
 from ecr_multiarch.errors import TransientError
 
@@ -56,10 +54,3 @@ def test_a_tag_asked_alone_and_gone_is_left_out() -> None:
 
     assert EcrPushTimes(client).push_times("golang", ["1.0-amd64", "1.0-arm64"]) == {"1.0-amd64": PUSHED}
 
-
-def test_the_sweeps_events_client_has_short_timeouts_and_three_standard_retries() -> None:
-    config = lazy_events_client().meta.config
-
-    assert (config.connect_timeout, config.read_timeout) == (2, 5)
-    # botocore's own spelling of max_attempts=3 (retries after the first attempt): four attempts in all.
-    assert config.retries == {"mode": "standard", "total_max_attempts": 4}
