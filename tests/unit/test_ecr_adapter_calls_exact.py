@@ -526,3 +526,29 @@ def test_put_index_refused_by_an_immutable_tag_says_how_to_fix_it(client) -> Non
         "PutImage on golang: ImageTagAlreadyExistsException: the repository has immutable tags and the version tag "
         "already holds another image (make the repository MUTABLE, or exclude version tags from immutability): "
         "tag held")
+
+
+def test_an_image_without_an_id_is_for_no_tag_asked_and_left_out_with_a_warning(
+        client, caplog: pytest.LogCaptureFixture) -> None:
+    ecr_client, stubber = client
+    stubber.add_response("batch_get_image", {"images": [{"imageManifest": DOCKER_BODY.decode()}]},
+                         by_tag_params(["1.0-amd64"]))
+
+    with records_of(LOGGER, caplog), caplog.at_level(logging.INFO, logger=LOGGER):
+        assert EcrRegistry(ecr_client, account_id="1").get_manifests("golang", ["1.0-amd64"]) == {}
+
+    assert [(r.getMessage(), r.tag) for r in records_named(LOGGER, caplog)] == [  # type: ignore[attr-defined]
+        ("BatchGetImage returned an image for a tag that was not asked for", None)]
+
+
+def test_a_refused_batch_get_image_names_the_operation_and_the_repository(client) -> None:
+    ecr_client, stubber = client
+    stubber.add_client_error("batch_get_image", service_error_code="AccessDeniedException",
+                             service_message="no ecr:BatchGetImage", http_status_code=400)
+
+    with pytest.raises(AccessDeniedError) as raised:
+        EcrRegistry(ecr_client, account_id="1").get_manifests("golang", ["1.0-amd64"])
+
+    assert str(raised.value) == (
+        "BatchGetImage on golang: AccessDeniedException: not allowed: add the repository to the stack's "
+        "RepositoryNames parameter (or fix the IAM policy): no ecr:BatchGetImage")
