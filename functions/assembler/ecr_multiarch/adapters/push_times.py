@@ -32,10 +32,11 @@ class EcrPushTimes:
                 try:
                     found.update(self._describe(repository, chunk))
                 except ClientError as error:
-                    if error.response.get("Error", {}).get("Code") != "ImageNotFoundException" or len(chunk) == 1:
+                    if error.response.get("Error", {}).get("Code") != "ImageNotFoundException":
                         raise
-                    for tag in chunk:
-                        found.update(self._describe_if_present(repository, tag))
+                    if len(chunk) > 1:  # a tag asked alone and gone is simply left out: nothing to ask again
+                        for tag in chunk:
+                            found.update(self._describe_if_present(repository, tag))
             except (ClientError, BotoCoreError) as error:
                 raise TransientError(f"DescribeImages on {repository} failed: {type(error).__name__}") from None
         return found
