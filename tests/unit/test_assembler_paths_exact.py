@@ -49,7 +49,7 @@ class Registry(MemoryRegistry):
 
     def repository_tags(self, repository: str) -> dict[str, str]:
         if self.await_first_read:  # answer once the first read has started (bounded): a sequential caller waits
-            self.overlapped.append(self.read_started.wait(timeout=2))
+            self.overlapped.append(self.read_started.wait(timeout=5))
         return super().repository_tags(repository)
 
     def put_index(self, repository: str, tag: str, index: ImageIndex) -> PutResult:

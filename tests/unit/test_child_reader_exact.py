@@ -139,7 +139,7 @@ def test_a_config_not_cached_yet_is_downloaded_alone_from_its_own_repository() -
 
 @dataclass
 class MeetingBlobs:
-    """Each download waits (a bounded time) until ``meet`` downloads are in flight at once, or every one started."""
+    """Each download waits (at most 5 s) until ``meet`` downloads are in flight at once, or every one started."""
 
     registry: MemoryRegistry
     meet: int
@@ -155,7 +155,7 @@ class MeetingBlobs:
             self.in_flight += 1
             self.peak = max(self.peak, self.in_flight)
             self.condition.notify_all()
-            self.condition.wait_for(lambda: self.in_flight >= self.meet or self.started == self.total, timeout=2)
+            self.condition.wait_for(lambda: self.in_flight >= self.meet or self.started == self.total, timeout=5)
             self.in_flight -= 1
         return self.registry.read(url, digest, size)
 
