@@ -161,8 +161,8 @@ deploy: sam-build ## sam build, then sam deploy --guided (from .venv-sam; needs 
 # ------------------------------------------------------------------ mutation score of the core (docs/mutation.md)
 # Not part of `make test`: it runs the fast tests once per mutant (tens of minutes). `make mutate MUTANTS='glob ...'`
 # runs only those mutants again and keeps the other results; `make mutate-resume` goes on after a stop;
-# `make mutate-report` prints the last results.
-.PHONY: mutate mutate-resume mutate-report clean-mutation
+# `make mutate-survivors` runs the undetected ones again; `make mutate-report` prints the last results.
+.PHONY: mutate mutate-resume mutate-survivors mutate-report clean-mutation
 MUTMUT_STAMP := $(VENV)/.installed-mutmut
 MUTANTS ?=
 
@@ -175,6 +175,9 @@ mutate: $(MUTMUT_STAMP) ## mutation score of the core (mutmut; tens of minutes; 
 
 mutate-resume: $(MUTMUT_STAMP) ## go on with an interrupted make mutate (keeps every result so far)
 	$(BIN)/python mutation/run.py --resume
+
+mutate-survivors: $(MUTMUT_STAMP) ## run again every mutant make mutate did not detect (after writing tests)
+	$(BIN)/python mutation/run.py --survivors
 
 mutate-report: $(MUTMUT_STAMP) ## print the last make mutate results again
 	$(BIN)/python mutation/run.py --report-only

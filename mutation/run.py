@@ -7,9 +7,10 @@ mutmut names a mutant after the file it comes from (``functions/assembler/ecr_mu
 ``events/``, ``benchmarks/`` and ``pyproject.toml`` are links to the real ones: the configuration is ``[tool.mutmut]``
 in the repository's pyproject.toml, paths relative to that workspace.
 
-Usage: ``python mutation/run.py [--report-only | --resume] [MUTANT_GLOB ...]``. Without a glob every earlier result is
-discarded and all mutants run; with one (``'ecr_multiarch.domain.digest.*'``) only those run again, the rest are kept;
-``--resume`` keeps every result and runs the mutants an interrupted run did not reach.
+Usage: ``python mutation/run.py [--report-only | --resume | --survivors] [MUTANT_GLOB ...]``. Without a glob every
+earlier result is discarded and all mutants run; with one (``'ecr_multiarch.domain.digest.*'``) only those run again,
+the rest are kept; ``--resume`` keeps every result and runs the mutants an interrupted run did not reach;
+``--survivors`` runs again every mutant the last results did not detect (after tests were written for them).
 """
 
 from __future__ import annotations
@@ -192,11 +193,19 @@ def main() -> int:
     parser.add_argument("--report-only", action="store_true", help="print the last results, run nothing")
     parser.add_argument("--resume", action="store_true",
                         help="keep every result so far and run only the mutants not checked yet (after a stop)")
+    parser.add_argument("--survivors", action="store_true",
+                        help="run again every mutant not detected last time (after writing tests for them)")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
     args = parser.parse_args()
 
-    prepare_workspace(fresh=not (args.mutants or args.report_only or args.resume))
+    prepare_workspace(fresh=not (args.mutants or args.report_only or args.resume or args.survivors))
     os.chdir(WORKSPACE)
+    if args.survivors:
+        args.mutants = [m.name for m in read_results() if m.status not in DETECTED and m.status != "not checked"]
+        if not args.mutants:
+            print("no survivors to run again")
+            return report(None)
+        print(f"running {len(args.mutants)} undetected mutants again")
     wall_seconds = None
     if not args.report_only:
         started = time.monotonic()
