@@ -436,3 +436,16 @@ def test_a_child_gone_before_an_alias_write_has_its_version_assembled_again_from
          "mediaType": held.media_type, "aliases": ["latest"]}]
     assert registry.requests[:3] == [["1.2.3-amd64", "1.2.3-arm64", "1.2.3"], ["latest"],
                                      ["1.2.3-amd64", "1.2.3-arm64", "1.2.3"]]
+
+
+def test_a_resumed_sweep_out_of_time_before_its_first_version_hands_on_the_same_cursor() -> None:
+    registry = registry_with("golang", "1.0", "1.1")
+    clock = ManualClock()
+
+    def slow_listing() -> None:
+        clock.now += 10
+
+    registry.hooks[("ListImages", 1)] = slow_listing
+    report = sweeper(registry, clock).sweep([], cursor=Cursor(("golang",), "1.0"), time_budget=5)
+    assert report.entries == [] and report.cursor == Cursor(("golang",), "1.0")
+    assert api_calls(registry) == ["ListImages"]
