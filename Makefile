@@ -176,7 +176,7 @@ mutate: $(MUTMUT_STAMP) ## mutation score of the core (mutmut; tens of minutes; 
 mutate-resume: $(MUTMUT_STAMP) ## go on with an interrupted make mutate (keeps every result so far)
 	$(BIN)/python mutation/run.py --resume
 
-mutate-survivors: $(MUTMUT_STAMP) ## run again every mutant make mutate did not detect (after writing tests)
+mutate-survivors: $(MUTMUT_STAMP) ## run every mutant not detected yet: survivors (after new tests) and unchecked
 	$(BIN)/python mutation/run.py --survivors
 
 mutate-report: $(MUTMUT_STAMP) ## print the last make mutate results again

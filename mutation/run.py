@@ -10,7 +10,8 @@ in the repository's pyproject.toml, paths relative to that workspace.
 Usage: ``python mutation/run.py [--report-only | --resume | --survivors] [MUTANT_GLOB ...]``. Without a glob every
 earlier result is discarded and all mutants run; with one (``'ecr_multiarch.domain.digest.*'``) only those run again,
 the rest are kept; ``--resume`` keeps every result and runs the mutants an interrupted run did not reach;
-``--survivors`` runs again every mutant the last results did not detect (after tests were written for them).
+``--survivors`` runs every mutant not detected yet: the survivors again (after tests were written for them) and any
+not checked.
 """
 
 from __future__ import annotations
@@ -194,18 +195,20 @@ def main() -> int:
     parser.add_argument("--resume", action="store_true",
                         help="keep every result so far and run only the mutants not checked yet (after a stop)")
     parser.add_argument("--survivors", action="store_true",
-                        help="run again every mutant not detected last time (after writing tests for them)")
-    parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
+                        help="run every mutant not detected yet: survivors again (after writing tests for them) "
+                             "and any not checked")
+    # One more test run than cores: the functional tests wait on sockets and threads part of the time.
+    parser.add_argument("--max-children", type=int, default=(os.cpu_count() or 2) + 1)
     args = parser.parse_args()
 
     prepare_workspace(fresh=not (args.mutants or args.report_only or args.resume or args.survivors))
     os.chdir(WORKSPACE)
     if args.survivors:
-        args.mutants = [m.name for m in read_results() if m.status not in DETECTED and m.status != "not checked"]
+        args.mutants = [m.name for m in read_results() if m.status not in DETECTED]  # "not checked" included
         if not args.mutants:
             print("no survivors to run again")
             return report(None)
-        print(f"running {len(args.mutants)} undetected mutants again")
+        print(f"running the {len(args.mutants)} mutants not detected yet")
     wall_seconds = None
     if not args.report_only:
         started = time.monotonic()
