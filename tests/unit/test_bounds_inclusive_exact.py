@@ -4,14 +4,13 @@ name a config media type or a tag the grammar cannot read; the parser's Recursio
 with configured annotations recognised as already current (no write) when it is."""
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import pytest
 
 from devkit.images import make_image
 from ecr_multiarch.domain import json_document, media_types
 from ecr_multiarch.domain.decision import Arch, Child, Unchanged, Write, decide_index, first_look
-from ecr_multiarch.domain.digest import Digest
 from ecr_multiarch.domain.json_document import (
     MAX_CONTAINERS,
     MAX_DEPTH,
@@ -29,6 +28,7 @@ from ecr_multiarch.domain.manifest import (
 from ecr_multiarch.domain.platform import Platform
 from ecr_multiarch.domain.tags import AmbiguousVersionError, version_arch_tags
 from ecr_multiarch.settings import Settings
+from tests.unit.test_decision import Stored, stored
 
 
 def test_a_document_of_exactly_the_byte_limit_is_read_and_one_byte_more_is_refused() -> None:
@@ -101,19 +101,10 @@ def test_a_version_whose_arch_tag_is_no_tag_at_all_is_refused_saying_so() -> Non
         "grammar (tag this version's images under another version name)")
 
 
-@dataclass(frozen=True)
-class Stored:
-    tag: str
-    digest: Digest
-    media_type: str
-    body: bytes
-
-
 def test_our_own_index_with_configured_annotations_is_recognised_as_current() -> None:
     settings = replace(Settings(), index_annotations=(("org.opencontainers.image.vendor", "example"),))
     amd64, arm64 = make_image("amd64"), make_image("arm64", variant="v8")
-    read = {f"1.0-{arch}": Stored(f"1.0-{arch}", Digest(image.digest), image.media_type, image.manifest)
-            for arch, image in (("amd64", amd64), ("arm64", arm64))}
+    read = {f"1.0-{arch}": stored(f"1.0-{arch}", image) for arch, image in (("amd64", amd64), ("arm64", arm64))}
     children = [Child(Arch("amd64", read["1.0-amd64"]), read["1.0-amd64"], Platform("linux", "amd64")),
                 Child(Arch("arm64", read["1.0-arm64"]), read["1.0-arm64"], Platform("linux", "arm64", "v8"))]
     written = decide_index("golang", "1.0", settings, children, None)
