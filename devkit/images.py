@@ -82,6 +82,17 @@ def make_image(
     )
 
 
+def image_with_config(config: bytes, *, oci: bool = True) -> ImageBlobs:
+    """An image manifest (no layers) whose config blob is exactly ``config``, valid or not: hostile-content tests."""
+    manifest_type, config_type = ((media_types.OCI_MANIFEST, media_types.OCI_CONFIG) if oci
+                                  else (media_types.DOCKER_MANIFEST, media_types.DOCKER_CONFIG))
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": manifest_type,
+                           "config": {"mediaType": config_type, "size": len(config), "digest": _digest(config)},
+                           "layers": []}).encode()
+    return ImageBlobs(manifest=manifest, media_type=manifest_type, blobs={_digest(config): config},
+                      config_digest=_digest(config))
+
+
 def _platform(os: str, architecture: str, variant: str | None) -> dict[str, str]:
     platform = {"architecture": architecture, "os": os}
     if variant:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from devkit.images import ImageBlobs, make_buildkit_image, make_image
+from devkit.images import ImageBlobs, image_with_config, make_buildkit_image, make_image
 from devkit.memory_registry import MemoryRegistry
 from ecr_multiarch.assembler import Assembler
 from ecr_multiarch.children import MAX_PARALLEL_DOWNLOADS
@@ -27,16 +27,6 @@ AMD64 = make_image("amd64")
 
 def sha256(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-def image_with_config(config: bytes) -> ImageBlobs:
-    """An OCI image manifest whose config blob is exactly ``config`` (valid or not)."""
-    manifest = json.dumps({"schemaVersion": 2, "mediaType": media_types.OCI_MANIFEST,
-                           "config": {"mediaType": media_types.OCI_CONFIG, "size": len(config),
-                                      "digest": sha256(config)},
-                           "layers": []}).encode()
-    return ImageBlobs(manifest=manifest, media_type=media_types.OCI_MANIFEST, blobs={sha256(config): config},
-                      config_digest=sha256(config))
 
 
 def arch_index(image: ImageBlobs, architecture: str, variant: str | None = None) -> ImageBlobs:

@@ -1,12 +1,11 @@
 """For any bytes at all as an arm64 config or manifest, an assembly answers with an outcome and never raises."""
 
-import hashlib
 import json
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from devkit.images import ImageBlobs, make_image
+from devkit.images import ImageBlobs, image_with_config, make_image
 from devkit.memory_registry import MemoryRegistry
 from ecr_multiarch.assembler import Assembler
 from ecr_multiarch.domain import media_types
@@ -14,18 +13,6 @@ from ecr_multiarch.outcome import OutcomeKind
 from ecr_multiarch.settings import Settings
 
 AMD64 = make_image("amd64")
-
-
-def sha(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-def with_config(config: bytes) -> ImageBlobs:
-    manifest = json.dumps({"schemaVersion": 2, "mediaType": media_types.DOCKER_MANIFEST,
-                           "config": {"mediaType": media_types.DOCKER_CONFIG, "size": len(config),
-                                      "digest": sha(config)}, "layers": []}).encode()
-    return ImageBlobs(manifest=manifest, media_type=media_types.DOCKER_MANIFEST, blobs={sha(config): config},
-                      config_digest=sha(config))
 
 
 def with_manifest(manifest: bytes) -> ImageBlobs:
@@ -57,7 +44,7 @@ def assemble(arm64: ImageBlobs) -> OutcomeKind:
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(config=hostile_text)
 def test_any_config_bytes_give_an_outcome(config: bytes) -> None:
-    assert assemble(with_config(config)) in (OutcomeKind.REJECTED, OutcomeKind.CREATED)
+    assert assemble(image_with_config(config, oci=False)) in (OutcomeKind.REJECTED, OutcomeKind.CREATED)
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
