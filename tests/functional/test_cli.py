@@ -421,7 +421,7 @@ def test_standard_aws_configuration(monkeypatch: pytest.MonkeyPatch, run: Any) -
     args = cli.build_parser().parse_args(["--region", "eu-west-1", "plan", "golang:1.0"])
     # A registry host names the account: no STS call is needed to build the registry.
     reference = cli.parse_reference("123456789012.dkr.ecr.eu-west-1.amazonaws.com/golang:1.0", what="REF")
-    client = cli._registry(args, reference).client
+    client = cli._ecr(args, reference).client
     assert client.meta.endpoint_url == "http://127.0.0.1:4566" and client.meta.region_name == "eu-west-1"
 
 

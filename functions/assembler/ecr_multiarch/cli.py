@@ -388,7 +388,7 @@ class _Ecr:
     registry_id: str | None
 
 
-def _registry(args: argparse.Namespace, reference: ImageReference | None = None) -> _Ecr:
+def _ecr(args: argparse.Namespace, reference: ImageReference | None = None) -> _Ecr:
     """ECR in the resolved region, with checked credentials; a reference naming a registry host reads and writes
     that registry (its account as registryId: cross-account works as the caller's permissions allow)."""
     from .adapters.ecr import BOTOCORE_CONFIG, EcrRegistry
@@ -438,7 +438,7 @@ def run_plan(args: argparse.Namespace) -> int:
     settings = _settings(args, dry_run=True)  # a plan never writes
     reference, version = parse_version_reference(args.reference, tuple(settings.suffixes))  # the one tag grammar
     repository = reference.repository
-    ecr = _registry(args, reference)
+    ecr = _ecr(args, reference)
     registry = ecr.registry
     assembler = _assembler(registry, settings)
     try:
@@ -523,7 +523,7 @@ def run_assemble(args: argparse.Namespace) -> int:
     settings = _settings(args)
     reference, version = parse_version_reference(args.reference, tuple(settings.suffixes))  # the one tag grammar
     repository = reference.repository
-    registry = _registry(args, reference).registry
+    registry = _ecr(args, reference).registry
     outcome = _assembler(registry, settings).assemble(repository, version, force=args.force)
     if args.json:
         _print_json(outcome.to_json())
@@ -556,7 +556,7 @@ def run_reconcile(args: argparse.Namespace) -> int:
         patterns = parse_repository_patterns(",".join(args.repositories))
     else:
         patterns = ReconcileSettings.from_environment(os.environ).repositories
-    ecr = _registry(args)
+    ecr = _ecr(args)
     reconciler = Reconciler(ecr.registry, _assembler(ecr.registry, settings), clock=clock)
     if cursor is not None:
         repositories = list(cursor.repositories)
