@@ -9,6 +9,7 @@ import pytest
 from ecr_multiarch.domain.digest import Digest
 from ecr_multiarch.domain.events import ArchPush, Skip, classify_event
 from ecr_multiarch.domain.tags import ArchTag
+from tests.unit.test_events import changed
 
 SUFFIXES = ("amd64", "arm64")
 DIGEST = "sha256:" + "e" * 64
@@ -22,17 +23,6 @@ PUSH: dict[str, Any] = {
 REPLICATION: dict[str, Any] = {**copy.deepcopy(PUSH), "detail-type": "ECR Replication Action"}
 REPLICATION["detail"].update({"action-type": "REPLICATE", "source-account": "111122223333",
                               "source-region": "eu-west-1"})
-
-
-def changed(event: dict[str, Any], **detail: Any) -> dict[str, Any]:
-    result = copy.deepcopy(event)
-    for name, value in detail.items():
-        key = name.replace("_", "-")
-        if value is None:
-            result["detail"].pop(key, None)
-        else:
-            result["detail"][key] = value
-    return result
 
 
 @pytest.mark.parametrize(("event", "skip"), [

@@ -31,15 +31,20 @@ EVENT: dict[str, Any] = {
 }
 
 
-def with_detail(**changes: Any) -> dict[str, Any]:
-    event = copy.deepcopy(EVENT)
-    for name, value in changes.items():
+def changed(event: dict[str, Any], **detail: Any) -> dict[str, Any]:
+    """A copy of ``event`` with these detail fields (``image_tag`` for ``image-tag``) set, or removed when None."""
+    result = copy.deepcopy(event)
+    for name, value in detail.items():
         key = name.replace("_", "-")
         if value is None:
-            event["detail"].pop(key, None)
+            result["detail"].pop(key, None)
         else:
-            event["detail"][key] = value
-    return event
+            result["detail"][key] = value
+    return result
+
+
+def with_detail(**changes: Any) -> dict[str, Any]:
+    return changed(EVENT, **changes)
 
 
 def test_arch_push() -> None:
