@@ -7,7 +7,7 @@ are only reachable here.
 """
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import boto3
 import pytest
@@ -80,19 +80,6 @@ def test_list_repositories_of_the_own_registry_sends_no_registry_id(client) -> N
                          {"maxResults": 1000})
 
     assert EcrRegistry(ecr_client, account_id="123456789012").list_repositories() == ["golang"]
-
-
-def test_a_refused_describe_repositories_names_the_operation_and_the_registry(client) -> None:
-    ecr_client, stubber = client
-    stubber.add_client_error("describe_repositories", service_error_code="AccessDeniedException",
-                             service_message="no ecr:DescribeRepositories", http_status_code=400)
-
-    with pytest.raises(AccessDeniedError) as raised:
-        EcrRegistry(ecr_client, account_id="123456789012").list_repositories()
-
-    assert str(raised.value) == (
-        "DescribeRepositories on the registry: AccessDeniedException: not allowed: add the repository to the "
-        "stack's RepositoryNames parameter (or fix the IAM policy): no ecr:DescribeRepositories")
 
 
 # ------------------------------------------------------------------------------ get_manifests_by_digest answers
@@ -209,18 +196,6 @@ def test_repository_tags_of_another_registry_use_its_account_and_an_answer_witho
         == {}
     assert ecr_client.list_tags_for_resource.calls == [  # type: ignore[attr-defined]
         {"resourceArn": f"arn:aws:ecr:us-east-1:{OTHER_REGISTRY}:repository/golang"}]
-
-
-def test_a_refused_list_tags_for_resource_names_the_operation_and_the_repository(client) -> None:
-    ecr_client, stubber = client
-    stubber.add_client_error("list_tags_for_resource", service_error_code="RepositoryNotFoundException",
-                             service_message="none", http_status_code=400)
-
-    with pytest.raises(RepositoryNotFoundError) as raised:
-        EcrRegistry(ecr_client, account_id="123456789012").repository_tags("golang")
-
-    assert str(raised.value) == ("ListTagsForResource on golang: RepositoryNotFoundException: the repository does not "
-                                 "exist: none")
 
 
 def sts_clients(monkeypatch: pytest.MonkeyPatch, *answers: dict[str, object] | str) -> list[tuple[tuple, dict]]:
@@ -423,17 +398,6 @@ def test_a_listing_with_an_invalid_digest_is_refused_naming_the_tag(client) -> N
     assert str(raised.value) == f"ListImages named golang:1.0 with {invalid.value}"
 
 
-def test_a_refused_listing_names_the_operation_and_the_repository(client) -> None:
-    ecr_client, stubber = client
-    stubber.add_client_error("list_images", service_error_code="RepositoryNotFoundException",
-                             service_message="none", http_status_code=400)
-
-    with pytest.raises(RepositoryNotFoundError) as raised:
-        EcrRegistry(ecr_client, account_id="1").list_tag_digests("golang")
-
-    assert str(raised.value) == "ListImages on golang: RepositoryNotFoundException: the repository does not exist: none"
-
-
 # ---------------------------------------------------------------------------------------- config_download_url
 
 
@@ -447,19 +411,6 @@ def test_config_download_url_asks_for_the_blob_of_the_repository_and_gives_the_u
     url = EcrRegistry(ecr_client, registry_id=OTHER_REGISTRY).config_download_url("golang", digest)
 
     assert url == "https://blobs.example/config?X-Amz-Signature=s"
-
-
-def test_a_missing_config_blob_is_reported_naming_the_operation_and_repository(client) -> None:
-    ecr_client, stubber = client
-    stubber.add_client_error("get_download_url_for_layer", service_error_code="LayerInaccessibleException",
-                             service_message="not referenced", http_status_code=400)
-
-    with pytest.raises(ConfigBlobMissingError) as raised:
-        EcrRegistry(ecr_client, account_id="1").config_download_url("golang", Digest.of(b"config"))
-
-    assert str(raised.value) == (
-        "GetDownloadUrlForLayer on golang: LayerInaccessibleException: the config blob is not available (archived, "
-        "or not associated with an image): restore or push the image again: not referenced")
 
 
 def test_parameters_botocore_refuses_are_a_permanent_error_naming_operation_and_repository() -> None:
@@ -541,14 +492,42 @@ def test_an_image_without_an_id_is_for_no_tag_asked_and_left_out_with_a_warning(
         ("BatchGetImage returned an image for a tag that was not asked for", None)]
 
 
-def test_a_refused_batch_get_image_names_the_operation_and_the_repository(client) -> None:
+# ------------------------------------------------------------------------------ refusals: operation, where, what to do
+
+@pytest.mark.parametrize(("operation", "code", "message", "call", "error", "text"), [
+    pytest.param("describe_repositories", "AccessDeniedException", "no ecr:DescribeRepositories",
+                 lambda registry: registry.list_repositories(), AccessDeniedError,
+                 "DescribeRepositories on the registry: AccessDeniedException: not allowed: add the repository to "
+                 "the stack's RepositoryNames parameter (or fix the IAM policy): no ecr:DescribeRepositories",
+                 id="DescribeRepositories"),
+    pytest.param("list_tags_for_resource", "RepositoryNotFoundException", "none",
+                 lambda registry: registry.repository_tags("golang"), RepositoryNotFoundError,
+                 "ListTagsForResource on golang: RepositoryNotFoundException: the repository does not exist: none",
+                 id="ListTagsForResource"),
+    pytest.param("list_images", "RepositoryNotFoundException", "none",
+                 lambda registry: registry.list_tag_digests("golang"), RepositoryNotFoundError,
+                 "ListImages on golang: RepositoryNotFoundException: the repository does not exist: none",
+                 id="ListImages"),
+    pytest.param("get_download_url_for_layer", "LayerInaccessibleException", "not referenced",
+                 lambda registry: registry.config_download_url("golang", Digest.of(b"config")),
+                 ConfigBlobMissingError,
+                 "GetDownloadUrlForLayer on golang: LayerInaccessibleException: the config blob is not available "
+                 "(archived, or not associated with an image): restore or push the image again: not referenced",
+                 id="GetDownloadUrlForLayer"),
+    pytest.param("batch_get_image", "AccessDeniedException", "no ecr:BatchGetImage",
+                 lambda registry: registry.get_manifests("golang", ["1.0-amd64"]), AccessDeniedError,
+                 "BatchGetImage on golang: AccessDeniedException: not allowed: add the repository to the stack's "
+                 "RepositoryNames parameter (or fix the IAM policy): no ecr:BatchGetImage",
+                 id="BatchGetImage"),
+])
+def test_a_refused_call_names_the_operation_where_and_what_to_do(
+    client, operation: str, code: str, message: str, call: Callable[[EcrRegistry], object],
+    error: type[Exception], text: str,
+) -> None:
     ecr_client, stubber = client
-    stubber.add_client_error("batch_get_image", service_error_code="AccessDeniedException",
-                             service_message="no ecr:BatchGetImage", http_status_code=400)
+    stubber.add_client_error(operation, service_error_code=code, service_message=message, http_status_code=400)
 
-    with pytest.raises(AccessDeniedError) as raised:
-        EcrRegistry(ecr_client, account_id="1").get_manifests("golang", ["1.0-amd64"])
+    with pytest.raises(error) as raised:
+        call(EcrRegistry(ecr_client, account_id="123456789012"))
 
-    assert str(raised.value) == (
-        "BatchGetImage on golang: AccessDeniedException: not allowed: add the repository to the stack's "
-        "RepositoryNames parameter (or fix the IAM policy): no ecr:BatchGetImage")
+    assert str(raised.value) == text
