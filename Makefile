@@ -4,7 +4,29 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help venv demo sandbox test lint typecheck cfn-lint unit stress clean bench-reconcile
+# ------------------------------------------------------------------ dependencies: every environment from a lock
+# Every environment below installs exactly what a committed lock says, with hashes, on any day (docs/development.md):
+#   uv.lock                          .venv (the package, its dev extras), the mutation extra, the runtime stand-in
+#   layers/runtime/requirements.txt  the Lambda layer: exported from uv.lock (make lock), never typed by hand
+#   requirements/{sam,checkov}.txt   .venv-sam and .venv-checkov: tools that pin their own dependencies
+#   requirements/uv.txt              uv itself, installed with the machine's pip into .uv
+# `make lock` refreshes them all deliberately; `make lock-check` (part of make test) fails when one is stale.
+UV_DIR := .uv
+UV := $(UV_DIR)/bin/uv
+UV_STAMP := $(UV_DIR)/.installed-stamp
+# The interpreters are the machine's ($(PYTHON), and CPython 3.13 for the function's runtime): uv never downloads one.
+export UV_PYTHON_DOWNLOADS := never
+export UV_NO_PROGRESS := 1
+# What the Lambda python3.13 runtime provides: the layer must not ship a copy that would shadow it (devkit/built.py).
+RUNTIME_PROVIDED := boto3 botocore s3transfer jmespath python-dateutil six
+LAYER_REQUIREMENTS := layers/runtime/requirements.txt
+LAYER_EXPORT = $(UV) export --locked --no-dev --no-emit-project $(RUNTIME_PROVIDED:%=--no-emit-package %) \
+	--format requirements-txt
+# Tool locks: universal (any OS and machine), for Python 3.11 and later, the versions $(PYTHON) may be.
+TOOL_COMPILE = $(UV) pip compile --quiet --universal --python-version 3.11 --generate-hashes --no-header
+GENERATED_HEADER = \# Generated from $(1) by make lock (uv); do not edit by hand.
+
+.PHONY: help venv demo sandbox test lint typecheck cfn-lint unit stress clean bench-reconcile lock lock-export lock-check
 
 # `make help` prints every target that has a `## what it does` comment (tests/unit/test_docs_commands.py checks that
 # every target has one).
@@ -12,13 +34,36 @@ help: ## list every target (this)
 	@echo "On a fresh machine: make demo, then make test. Every target:"
 	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-zA-Z0-9_.-]+:[^=]*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+$(UV_STAMP): requirements/uv.txt
+	rm -rf $(UV_DIR)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes --target $(UV_DIR) \
+	  --requirement requirements/uv.txt
+	touch $(UV_STAMP)
+
+# --locked: uv.lock must match pyproject.toml (a stale lock fails here, it is never re-resolved behind your back).
+$(STAMP): pyproject.toml uv.lock $(UV_STAMP)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --quiet --locked --extra dev --python $(PYTHON)
 	touch $(STAMP)
 
-venv: $(STAMP) ## create .venv (Python 3.11+, the package with its dev extras); every other target does it first
+venv: $(STAMP) ## create .venv (Python 3.11+, the package with its dev extras, from uv.lock); every target does it first
+
+lock: $(UV_STAMP) ## refresh every lock (uv.lock, the layer's requirements, the tools'): newest versions, then review
+	$(UV) lock --upgrade
+	$(MAKE) --no-print-directory lock-export
+	for tool in uv sam checkov; do \
+	  { echo "$(call GENERATED_HEADER,requirements/$$tool.in)"; \
+	    $(TOOL_COMPILE) --upgrade requirements/$$tool.in; } > requirements/$$tool.txt.new && \
+	  mv requirements/$$tool.txt.new requirements/$$tool.txt || exit 1; \
+	done
+
+lock-export: $(UV_STAMP) ## write the layer's requirements.txt from uv.lock (the same resolution the tests run)
+	{ echo "$(call GENERATED_HEADER,uv.lock)"; $(LAYER_EXPORT) --no-header; } > $(LAYER_REQUIREMENTS).new
+	mv $(LAYER_REQUIREMENTS).new $(LAYER_REQUIREMENTS)
+
+lock-check: $(UV_STAMP) ## fail if a lock is stale: uv.lock against pyproject.toml, the layer's export against uv.lock
+	$(UV) lock --check --offline
+	{ echo "$(call GENERATED_HEADER,uv.lock)"; $(LAYER_EXPORT) --no-header; } | diff -u $(LAYER_REQUIREMENTS) - \
+	  || { echo "$(LAYER_REQUIREMENTS) is not what uv.lock says: run make lock-export" >&2; exit 1; }
 
 demo: $(STAMP) ## the Lambda handler against an in-memory ECR: replays events/, prints the index it writes
 	$(BIN)/python -m devkit.demo
@@ -41,11 +86,11 @@ stress: $(STAMP) ## reliability figures: duplicates, races, faults, fuzzed event
 unit: $(STAMP) ## the unit tests only (seconds)
 	$(BIN)/python -m pytest tests/unit -q
 
-test: lint typecheck cfn-lint ## everything CI runs: lint, types, sam validate + sam build, checkov, every test (needs CPython 3.13)
+test: lock-check lint typecheck cfn-lint ## everything CI runs: lint, types, sam validate + sam build, checkov, every test (needs CPython 3.13)
 	$(BIN)/python -m pytest
 
-clean: ## remove .venv, .venv-sam, .aws-sam and the tools' caches
-	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
+clean: ## remove .venv, .uv, .venv-sam, .aws-sam and the tools' caches
+	rm -rf $(VENV) $(UV_DIR) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
 # ------------------------------------------------------------------ packaging: SAM validate/build, smoke test, bench
 # aws-sam-cli pins its own boto3, so it gets its own virtual environment. sam build runs layers/runtime/Makefile and
@@ -53,18 +98,17 @@ clean: ## remove .venv, .venv-sam, .aws-sam and the tools' caches
 # runtime, to compile the bytecode they ship.
 .PHONY: sam-venv sam-validate sam-build runtime-standin build-smoke bench python313 clean-sam deploy
 
-SAM_CLI_VERSION := 1.170.0
 SAM_VENV := .venv-sam
-SAM_STAMP := $(SAM_VENV)/.installed-$(SAM_CLI_VERSION)
+SAM_STAMP := $(SAM_VENV)/.installed-stamp
 SAM := $(SAM_VENV)/bin/sam
 # Local only: no telemetry, and no AWS call (sam validate --lint is cfn-lint; sam build asks for a region, no more).
 SAM_ENV := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
 BUILD_DIR := .aws-sam/build
-# The Lambda runtime provides boto3 (the layer does not ship it): tests/packaging and the bench import the built function
-# and layer on a bare CPython 3.13 with this stand-in behind them. Same version as the dev pin in pyproject.toml.
-RUNTIME_BOTO3_VERSION := 1.43.11
+# The Lambda runtime provides boto3 (the layer does not ship it) and its runtime interface client: tests/packaging and
+# the bench run the built function and layer on a bare CPython 3.13 with this stand-in behind them, from uv.lock's
+# group lambda-runtime (boto3 at the dev environment's version, awslambdaric for the Runtime Interface Emulator).
 RUNTIME_STANDIN := .aws-sam/runtime-standin
-RUNTIME_STAMP := $(RUNTIME_STANDIN)/.installed-boto3-$(RUNTIME_BOTO3_VERSION)
+RUNTIME_STAMP := $(RUNTIME_STANDIN)/.installed-stamp
 
 # CPython 3.13, looked up once and only when needed: the first candidate that really runs 3.13 (a pyenv shim for a
 # version that is installed but not selected exists and fails). Override with `make PYTHON313=/path/to/python3.13`.
@@ -84,10 +128,10 @@ python313: ## find CPython 3.13 (sam build needs it); override with make PYTHON3
 	  "install it (e.g. 'pyenv install 3.13') or run 'make PYTHON313=/path/to/python3.13 ...'." >&2; exit 1; }
 	@echo "python3.13: $(PYTHON313)"
 
-$(SAM_STAMP):
+$(SAM_STAMP): requirements/sam.txt $(UV_STAMP)
 	rm -rf $(SAM_VENV)
-	$(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check aws-sam-cli==$(SAM_CLI_VERSION)
+	$(UV) venv --quiet --python $(PYTHON) $(SAM_VENV)
+	$(UV) pip sync --quiet --require-hashes --python $(SAM_VENV)/bin/python requirements/sam.txt
 	touch $(SAM_STAMP)
 
 sam-venv: $(SAM_STAMP) ## create .venv-sam with aws-sam-cli (its own boto3 pins)
@@ -99,13 +143,16 @@ sam-build: $(SAM_STAMP) python313 ## sam build into .aws-sam/build: arm64, Pytho
 	$(SAM_ENV) PYTHON313="$(PYTHON313)" PATH="$(dir $(PYTHON313)):$$PATH" \
 	  $(SAM) build --template-file template.yaml --build-dir $(BUILD_DIR)
 
-$(RUNTIME_STAMP): | python313
-	rm -rf $(RUNTIME_STANDIN)
-	PIP_ROOT_USER_ACTION=ignore $(PYTHON313) -m pip install --quiet --disable-pip-version-check --only-binary=:all: \
-	  --target $(RUNTIME_STANDIN) boto3==$(RUNTIME_BOTO3_VERSION)
+$(RUNTIME_STAMP): uv.lock $(UV_STAMP) | python313
+	rm -rf $(RUNTIME_STANDIN) $(RUNTIME_STANDIN).txt
+	mkdir -p $(dir $(RUNTIME_STANDIN))
+	$(UV) export --quiet --locked --only-group lambda-runtime --no-emit-project --format requirements-txt \
+	  --output-file $(RUNTIME_STANDIN).txt
+	$(UV) pip install --quiet --require-hashes --no-deps --only-binary :all: --python "$(PYTHON313)" \
+	  --target $(RUNTIME_STANDIN) --requirement $(RUNTIME_STANDIN).txt
 	touch $(RUNTIME_STAMP)
 
-runtime-standin: $(RUNTIME_STAMP) ## boto3 for CPython 3.13, standing in for the Lambda runtime's (packaging tests)
+runtime-standin: $(RUNTIME_STAMP) ## boto3 + awslambdaric for CPython 3.13, standing in for the Lambda runtime's
 
 # The built artefacts, imported and run on a bare CPython 3.13 (tests/packaging); also part of `make test`.
 build-smoke: $(STAMP) sam-build runtime-standin ## sam build, then tests/packaging on what was built
@@ -130,14 +177,13 @@ bench-reconcile: $(STAMP) ## one sweep of a 10,000-tag repository in the fake EC
 # checkov pins its own dependency tree (and an older boto3 than ours), so it gets its own virtual environment, like
 # aws-sam-cli. Every check it skips is justified next to the resource (Metadata: checkov: skip: id + comment).
 .PHONY: checkov checkov-venv
-CHECKOV_VERSION := 3.3.30
 CHECKOV_VENV := .venv-checkov
-CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-stamp
 
-$(CHECKOV_STAMP):
+$(CHECKOV_STAMP): requirements/checkov.txt $(UV_STAMP)
 	rm -rf $(CHECKOV_VENV)
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
+	$(UV) venv --quiet --python $(PYTHON) $(CHECKOV_VENV)
+	$(UV) pip sync --quiet --require-hashes --python $(CHECKOV_VENV)/bin/python requirements/checkov.txt
 	touch $(CHECKOV_STAMP)
 
 checkov-venv: $(CHECKOV_STAMP) ## install checkov into .venv-checkov
@@ -167,7 +213,7 @@ MUTMUT_STAMP := $(VENV)/.installed-mutmut
 MUTANTS ?=
 
 $(MUTMUT_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,mutation]'
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --quiet --locked --extra dev --extra mutation --python $(PYTHON)
 	touch $(MUTMUT_STAMP)
 
 mutate: $(MUTMUT_STAMP) ## mutation score of the core (mutmut; tens of minutes; not in make test)

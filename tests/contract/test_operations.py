@@ -449,7 +449,8 @@ def test_every_skipped_check_is_justified_next_to_its_resource(template: dict[st
         assert re.fullmatch(r"CKV2?_AWS_\d+", skip["id"]), (name, skip)
         assert len(skip.get("comment", "").split()) >= 8, f"{name} skips {skip['id']} without a reason"
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    assert re.search(r"^CHECKOV_VERSION := \d+\.\d+\.\d+$", makefile, re.MULTILINE)
+    assert re.search(r"^checkov==\d+\.\d+\.\d+$", (ROOT / "requirements" / "checkov.in").read_text(encoding="utf-8"),
+                     re.MULTILINE), "checkov's version (and so its checks) is locked"
     assert re.search(r"^test: checkov$", makefile, re.MULTILINE)
 
 

@@ -22,6 +22,9 @@ from typing import Any
 import pytest
 import yaml
 
+from devkit.built import RUNTIME_PROVIDED
+from devkit.locks import LockedRequirement, UvLock, read_requirements, runtime_closure
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "template.yaml"
 EVENTS_DIR = ROOT / "events"
@@ -326,49 +329,68 @@ def make_variables_and_targets(path: Path) -> dict[str, Any]:
     return found
 
 
-REQUIREMENT_LINE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,-]+\])?==[A-Za-z0-9.+!-]+$")
+def layer_requirements(template: dict[str, Any]) -> dict[str, LockedRequirement]:
+    return read_requirements(ROOT / template["Resources"][LAYER_ID]["Properties"]["ContentUri"] / "requirements.txt")
 
 
-def layer_requirements(template: dict[str, Any]) -> list[str]:
-    path = ROOT / template["Resources"][LAYER_ID]["Properties"]["ContentUri"] / "requirements.txt"
-    lines = (line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
-    return [line for line in lines if line]
-
-
-def test_layer_requirements_are_pinned(template: dict[str, Any]) -> None:
-    requirements = layer_requirements(template)
+def test_layer_requirements_are_pinned_with_hashes(template: dict[str, Any]) -> None:
+    requirements = layer_requirements(template)  # raises for an entry that is not ==
     assert requirements, "the layer ships no requirements"
-    unpinned = [line for line in requirements if not REQUIREMENT_LINE.match(line)]
-    assert not unpinned, f"every requirement must be pinned with ==: {unpinned}"
-
-
-def requirement_name(line: str) -> str:
-    return re.split(r"[\[=]", line, maxsplit=1)[0].lower().replace("_", "-")
+    unhashed = [name for name, entry in requirements.items() if not entry.hashes]
+    assert not unhashed, f"pip checks every wheel against the lock's hashes; none for {unhashed}"
 
 
 def test_layer_ships_powertools_and_requests_but_not_boto3(template: dict[str, Any]) -> None:
-    names = {requirement_name(line) for line in layer_requirements(template)}
+    names = set(layer_requirements(template))
     assert {"aws-lambda-powertools", "requests"} <= names
-    runtime_provided = {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six"}
-    assert not names & runtime_provided, "boto3 and its dependencies come from the Lambda runtime"
+    assert not names & RUNTIME_PROVIDED, "boto3 and its dependencies come from the Lambda runtime"
     # The layer is installed with --no-deps, so the tracer's dependencies are listed, not implied by an extra.
     assert {"aws-xray-sdk", "wrapt"} <= names, "Tracing is Active: the X-Ray SDK Powertools' Tracer uses is needed"
 
 
+def test_layer_ships_what_uv_lock_resolved_for_the_package(template: dict[str, Any]) -> None:
+    # One resolution for tests and layer: every package the function needs at run time, at uv.lock's version,
+    # minus what the runtime provides (make lock-check also diffs the whole export, hashes included).
+    lock = UvLock(ROOT / "uv.lock")
+    requirements = layer_requirements(template)
+    assert set(requirements) == runtime_closure(lock, "ecr-multiarch", RUNTIME_PROVIDED)
+    assert {name: entry.version for name, entry in requirements.items()} == {
+        name: lock.version(name) for name in requirements}
+    assert all(entry.marker is None for entry in requirements.values()), "the layer is one platform: no markers"
+
+
+def test_the_makefile_leaves_out_what_the_runtime_provides() -> None:
+    # make lock-export drops these from the layer; devkit.built checks the built layer against the same set.
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    (names,) = re.findall(r"^RUNTIME_PROVIDED := (.+)$", makefile, re.MULTILINE)
+    assert set(names.split()) == RUNTIME_PROVIDED
+
+
 def test_layer_pins_what_the_tests_run_with(template: dict[str, Any]) -> None:
-    # The dev environment (pyproject.toml) is what every test exercises; the layer must ship the same versions.
+    # The dev environment (uv.lock) is what every test exercises; the layer must ship the same versions.
     from importlib.metadata import PackageNotFoundError, version
 
     differing: list[str] = []
-    for line in layer_requirements(template):
-        name, pinned = requirement_name(line), line.split("==", 1)[1]
+    for name, entry in layer_requirements(template).items():
         try:
             installed = version(name)
         except PackageNotFoundError:
             installed = "not installed"
-        if installed != pinned:
-            differing.append(f"{name}: layer {pinned}, dev environment {installed}")
+        if installed != entry.version:
+            differing.append(f"{name}: layer {entry.version}, dev environment {installed}")
     assert not differing, differing
+
+
+@pytest.mark.parametrize("tool", ["uv", "sam", "checkov"])
+def test_each_tool_environment_is_locked_from_its_input(tool: str) -> None:
+    # requirements/<tool>.in names the tool at one version; the .txt beside it is uv's resolution of it, every entry
+    # pinned and hashed. A version bumped in the .in without `make lock` fails here.
+    wanted = read_requirements(ROOT / "requirements" / f"{tool}.in")
+    locked = read_requirements(ROOT / "requirements" / f"{tool}.txt")
+    assert wanted, f"requirements/{tool}.in names nothing"
+    assert {name: locked[name].version for name in wanted if name in locked} == {
+        name: entry.version for name, entry in wanted.items()}
+    assert all(entry.hashes for entry in locked.values())
 
 
 # --------------------------------------------------------------------------- settings

@@ -37,6 +37,7 @@ from devkit.built import (
     find_python313,
     lambda_environment,
 )
+from devkit.locks import read_requirements
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE_PACKAGE = ROOT / "functions" / "assembler" / "ecr_multiarch"
@@ -130,14 +131,7 @@ def test_the_function_ships_only_its_package(built: BuiltArtifacts) -> None:
 
 
 def _pins() -> dict[str, Version]:
-    pins: dict[str, Version] = {}
-    for raw in REQUIREMENTS.read_text(encoding="utf-8").splitlines():
-        line = raw.split("#", 1)[0].strip()
-        if line:
-            requirement = Requirement(line)
-            (specifier,) = requirement.specifier
-            pins[canonicalize_name(requirement.name)] = Version(specifier.version)
-    return pins
+    return {name: Version(entry.version) for name, entry in read_requirements(REQUIREMENTS).items()}
 
 
 def _shipped(site: Path) -> dict[str, tuple[Version, list[str]]]:
