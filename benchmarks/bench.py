@@ -12,7 +12,9 @@ A benchmark, not a test: it prints figures and the issue's goals next to them (P
    their own that reaches the in-memory ECR over HTTP on 127.0.0.1 (a moto server run by this process; config blobs
    served on 127.0.0.1 too), through the handler's own composition root. moto's memory and CPU are not counted.
 4. Sizes of the built function and layer zips (deflate), as `sam build` left them in .aws-sam/build.
-5. Cold start to the first outcome, as deployed, against the botocore-only floor (benchmarks/cold_start.py).
+5. Cold start to the first outcome, as deployed, against a floor measured the same way in the same run: (a) the
+   boto3 floor (one read), (b) the same-work floor (the function's external work and nothing else;
+   benchmarks/cold_start.py).
 6. Round trips on the critical path with a fixed latency per remote call (benchmarks/round_trips.py).
 """
 
@@ -369,6 +371,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--import-runs", type=int, default=11, help="fresh processes per module and variant")
     parser.add_argument("--events", type=int, default=30, help="events per CPU-time group")
     parser.add_argument("--cold-start-runs", type=int, default=7, help="fresh processes per cold-start measurement")
+    parser.add_argument("--cold-start-compare", action="store_true",
+                        help="section 5 also measures (a) against the same-work floor and (b) against the boto3 floor "
+                             "(no verdicts)")
     parser.add_argument("--sections", default="1,2,3,4,5,6", help="which sections to run (comma-separated numbers)")
     args = parser.parse_args(argv)
 
@@ -400,7 +405,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if 4 in sections:
             report_zips(built)
         if 5 in sections:
-            report_cold_start(ecr, built, python313, args.cold_start_runs)
+            report_cold_start(ecr, built, python313, args.cold_start_runs, compare=args.cold_start_compare)
         if 6 in sections:
             report_round_trips(ecr)
 
