@@ -14,10 +14,13 @@ import enum
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from .domain.incomplete import IncompleteVersion
 from .outcome import Outcome, OutcomeKind
+
+if TYPE_CHECKING:
+    # Only the sweep reports stuck versions: the event path's cold start does not import their module.
+    from .domain.incomplete import IncompleteVersion
 
 # Every variable this module reads (a contract test holds template.yaml to set each for both functions).
 NOTIFY_ENVIRONMENT_VARIABLES: tuple[str, ...] = ("EVENT_BUS_NAME",)
