@@ -25,7 +25,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from . import notify
-from .aws_context import account_of
 from .incomplete import IncompleteVersionFinder
 from .reconcile import (
     STATUSES,
@@ -90,8 +89,10 @@ def lambda_invoker() -> Invoker:
     return invoke
 
 
-def services(account_id: str | None = None) -> ReconcileServices:
-    """The composition root: the assembler's own (boto3 ECR client, requests, settings) plus the sweep's."""
+def services() -> ReconcileServices:
+    """The composition root: the assembler's own (boto3 ECR client, requests, settings) plus the sweep's. The
+    registry's account is never taken from the context (a placeholder under `sam local`): the repositories' ARNs
+    come with DescribeRepositories, else STS says."""
     global _services  # noqa: PLW0603
     if _services is None:
         import boto3
@@ -106,7 +107,7 @@ def services(account_id: str | None = None) -> ReconcileServices:
         settings = Settings.from_environment(os.environ)
         tracer.patch(("botocore",))  # a no-op when tracing is disabled
         client = boto3.client("ecr", config=BOTOCORE_CONFIG)
-        registry = EcrRegistry(client, account_id=account_id)
+        registry = EcrRegistry(client)
         # Repository tags (ecr-multiarch:*) apply to sweeps as to events: an opted-out repository is not swept.
         assembler = Assembler(registry, HttpBlobReader(), settings, PlatformCache(PLATFORM_CACHE_ENTRIES),
                               repository_tags=registry)
@@ -221,7 +222,7 @@ def _hand_on(cursor: Cursor, request: ReconcileRequest, progressed: bool, contex
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
-        return run(event, context, services(account_of(context)))
+        return run(event, context, services())
     except CursorError as error:
         # A malformed payload is not worth Lambda's retries: say what is wrong and stop.
         metrics.add_metric(name="ReconcileBadRequest", unit=MetricUnit.Count, value=1)
