@@ -229,10 +229,21 @@ def test_the_own_account_is_asked_of_sts_once_in_the_clients_region_with_the_ada
     registry.repository_tags("golang")
     registry.repository_tags("python")
 
-    assert made == [(("sts",), {"region_name": "eu-west-1", "config": ecr.BOTOCORE_CONFIG})]
+    assert made == [(("sts",), {"region_name": "eu-west-1", "config": ecr.BOTOCORE_CONFIG, "endpoint_url": None})]
     assert [call["resourceArn"] for call in ecr_client.list_tags_for_resource.calls] == [  # type: ignore[attr-defined]
         "arn:aws:ecr:eu-west-1:123456789012:repository/golang",
         "arn:aws:ecr:eu-west-1:123456789012:repository/python"]
+
+
+def test_sts_goes_where_the_functions_endpoint_points(monkeypatch: pytest.MonkeyPatch) -> None:
+    ecr_client = boto3.client("ecr", region_name="us-east-1")
+    ecr_client.list_tags_for_resource = Recorded({"tags": []})  # type: ignore[method-assign]
+    made = sts_clients(monkeypatch, {"Account": "123456789012", "UserId": "u", "Arn": "arn:aws:iam::1:user/u"})
+
+    EcrRegistry(ecr_client, endpoint_url="http://127.0.0.1:5000").repository_tags("golang")
+
+    assert made == [(("sts",), {"region_name": "us-east-1", "config": ecr.BOTOCORE_CONFIG,
+                                "endpoint_url": "http://127.0.0.1:5000"})]
 
 
 def test_the_account_an_event_states_names_the_arn_over_any_other_and_asks_sts_nothing(

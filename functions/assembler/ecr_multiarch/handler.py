@@ -66,7 +66,8 @@ def current_settings() -> Settings:
 
 def aws_client(service: str, config: Any = None) -> Any:
     """A botocore client (ECR's retry and timeout policy unless ``config``), from the one session this container
-    keeps (the session caches the service models; a second client costs a fraction of the first)."""
+    keeps (the session caches the service models; a second client costs a fraction of the first), at
+    ECR_MULTIARCH_ENDPOINT_URL when set."""
     global _session  # noqa: PLW0603
     from .adapters.ecr import BOTOCORE_CONFIG
 
@@ -74,7 +75,8 @@ def aws_client(service: str, config: Any = None) -> Any:
         import botocore.session
 
         _session = botocore.session.get_session()
-    return _session.create_client(service, config=config or BOTOCORE_CONFIG)
+    return _session.create_client(service, config=config or BOTOCORE_CONFIG,
+                                  endpoint_url=current_settings().endpoint_url)
 
 
 def events_client() -> Any:
@@ -94,7 +96,7 @@ def services() -> Assembler:
         from .assembler import Assembler
 
         tracer.patch(("botocore",))  # a no-op when tracing is disabled; before the client, so its calls are traced
-        registry = EcrRegistry(aws_client("ecr"))
+        registry = EcrRegistry(aws_client("ecr"), endpoint_url=current_settings().endpoint_url)
         _assembler = Assembler(registry, BlobReaderOnFirstUse(), current_settings(), repository_tags=registry)
     return _assembler
 

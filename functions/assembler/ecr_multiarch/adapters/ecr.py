@@ -60,13 +60,16 @@ def _message(error: ClientError) -> str:
 
 
 class EcrRegistry:
-    def __init__(self, client: ECRClient, account_id: str | None = None, registry_id: str | None = None) -> None:
+    def __init__(self, client: ECRClient, account_id: str | None = None, registry_id: str | None = None, *,
+                 endpoint_url: str | None = None) -> None:
         """``account_id``: the registry's account, for repository ARNs; None asks STS once (GetCallerIdentity
         needs no IAM permission), when neither the caller nor DescribeRepositories gave the ARN. ``registry_id``:
-        another account's registry (cross-account), passed as registryId to every call; None is the caller's own."""
+        another account's registry (cross-account), passed as registryId to every call; None is the caller's own.
+        ``endpoint_url``: where the STS client goes, like the ECR client (a local stand-in of AWS); None: AWS."""
         self._client = client
         self._account_id = account_id if registry_id is None else registry_id
         self._registry: dict[str, Any] = {} if registry_id is None else {"registryId": registry_id}
+        self._endpoint_url = endpoint_url
         # Repository ARNs as DescribeRepositories states them (a sweep lists the registry to expand patterns).
         self._arns: dict[str, str] = {}
 
@@ -86,7 +89,8 @@ class EcrRegistry:
         if self._account_id is None:
             import boto3
 
-            sts = boto3.client("sts", region_name=self._client.meta.region_name, config=BOTOCORE_CONFIG)
+            sts = boto3.client("sts", region_name=self._client.meta.region_name, config=BOTOCORE_CONFIG,
+                               endpoint_url=self._endpoint_url)
             try:
                 self._account_id = str(sts.get_caller_identity()["Account"])
             except (ClientError, BotoCoreError) as error:
