@@ -165,6 +165,11 @@ def _sha256(data: bytes) -> str:
 # --------------------------------------------------------------------------------------------- blob server
 
 
+def _reachable(host: str) -> str:
+    """The address this machine's own clients use for a server listening on ``host`` (every address: loopback)."""
+    return "127.0.0.1" if host == "0.0.0.0" else host
+
+
 class _QuietHTTPServer(ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that gave up (a timeout under test) resets the socket: expected, not worth a traceback."""
@@ -179,21 +184,24 @@ class BlobServer:
     "oversize" (extra bytes), "slow:<seconds>" (sleep before answering).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1", public_host: str | None = None) -> None:
+        """``host``: the address to listen on; ``public_host``: the name the URLs give (default ``host``), for a
+        client that reaches this machine by another name (a container: host.docker.internal)."""
         self._blobs: dict[tuple[str, str], bytes] = {}
         self._key = secrets.token_bytes(32)
         self._epoch = 0
         self.faults: deque[str] = deque()
         self.requests: list[str] = []  # digests asked for, in order (no URLs: they are secrets)
         self._lock = threading.Lock()
-        self._server = _QuietHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._public_host = public_host or _reachable(host)
+        self._server = _QuietHTTPServer((host, 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="blob-server", daemon=True)
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        port = self._server.server_address[1]
+        return f"http://{self._public_host}:{port}"
 
     def start(self) -> None:
         self._thread.start()
@@ -645,10 +653,14 @@ class StoredImage:
 class FakeEcr:
     """``with FakeEcr() as ecr:`` — moto's ECR, corrected, with a blob server; fake credentials, no AWS."""
 
-    def __init__(self, *, server: bool = False) -> None:
+    def __init__(self, *, server: bool = False, host: str = "127.0.0.1", port: int = 0,
+                 public_host: str | None = None) -> None:
+        """``server``: moto as an HTTP server on ``host``:``port`` (0: any free port) instead of in-process.
+        ``public_host``: the name the blob URLs give, for a client that reaches this machine by another name."""
         self.calls: list[RecordedCall] = []
         self.faults: dict[str, deque[str]] = {operation: deque() for operation in RECORDED_OPERATIONS}
-        self.blob_server = BlobServer()
+        self.blob_server = BlobServer(host, public_host)
+        self._address = (host, port)
         self.endpoint_url: str | None = None
         self._server = server
         self._stack = contextlib.ExitStack()
@@ -664,11 +676,12 @@ class FakeEcr:
             stack.enter_context(patch)
         if self._server:
             logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
-            moto_server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+            moto_server = ThreadedMotoServer(ip_address=self._address[0], port=self._address[1], verbose=False)
             moto_server.start()
             stack.callback(moto_server.stop)
             host, port = moto_server.get_host_and_port()
-            self.endpoint_url = f"http://{host}:{port}"
+            # This machine's own clients reach a server listening on every address through loopback.
+            self.endpoint_url = f"http://{_reachable(host)}:{port}"
             stack.enter_context(mock.patch.dict(os.environ, {"AWS_ENDPOINT_URL": self.endpoint_url}))
             # The server's state is process-wide: start and leave it empty.
             stack.callback(_reset_moto)

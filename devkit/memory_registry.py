@@ -54,7 +54,7 @@ class MemoryRegistry:
         held = self.manifests.get(repository, {})
         return {digest: held[digest] for digest in digests if digest in held}
 
-    def repository_tags(self, repository: str) -> dict[str, str]:
+    def repository_tags(self, repository: str, account: str | None = None) -> dict[str, str]:
         self.calls.append("ListTagsForResource")
         self._repository(repository)
         return dict(self.repository_tag_values.get(repository, {}))

@@ -4,6 +4,9 @@ Runs in the foreground until Ctrl-C: moto's ECR (and STS) as a real HTTP server,
 (devkit/fake_ecr.py: the corrections are patches of this process, and the server runs in this process, so they
 apply), config blobs served over HTTP on 127.0.0.1, and repository ``golang`` seeded with versions in every state
 a sweep meets. Prints the ``export`` lines that point the AWS SDK (and so ``ecr-multiarch``) at it.
+
+``python -m devkit.sandbox --port 5000`` fixes the port (docs/sam-local-env-vars.json names 5000); ``--host`` and
+``--public-host`` serve a `sam local` container that reaches this machine by another name (docs/sam-local.md).
 """
 
 from __future__ import annotations
@@ -64,8 +67,10 @@ def export_lines(endpoint_url: str, region: str) -> list[str]:
     ]
 
 
-def _banner(endpoint_url: str, region: str, out: TextIO) -> None:
+def _banner(endpoint_url: str, region: str, out: TextIO, container_url: str | None = None) -> None:
     print("# In-memory ECR (moto, corrected; no AWS account) serving on " + endpoint_url, file=out)
+    if container_url is not None:
+        print(f"# For sam local (docs/sam-local.md): ECR_MULTIARCH_ENDPOINT_URL={container_url}", file=out)
     print("# Paste these two lines into another shell:", file=out)
     for line in export_lines(endpoint_url, region):
         print(line, file=out)
@@ -85,16 +90,30 @@ def _stop_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1; a container on Docker's bridge network "
+                             "reaches the host at the bridge's gateway, e.g. 172.17.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="the ECR endpoint's port (default: any free port)")
+    parser.add_argument("--public-host", default=None,
+                        help="the name a container reaches this machine by (e.g. host.docker.internal): it goes "
+                             "into the config blob URLs and the ECR_MULTIARCH_ENDPOINT_URL line")
+    return parser.parse_args(argv)
+
+
 def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
-    argparse.ArgumentParser(description=__doc__).parse_args(argv)
+    args = parse_args(argv)
     from devkit.fake_ecr import REGION, FakeEcr
 
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    with FakeEcr(server=True) as ecr:
+    with FakeEcr(server=True, host=args.host, port=args.port, public_host=args.public_host) as ecr:
         seed(ecr)
         assert ecr.endpoint_url is not None
+        port = ecr.endpoint_url.rsplit(":", 1)[1]
+        container_url = f"http://{args.public_host}:{port}" if args.public_host else ecr.endpoint_url
         try:  # from the banner on: Ctrl-C may come the moment its last line is out
-            _banner(ecr.endpoint_url, REGION, out)
+            _banner(ecr.endpoint_url, REGION, out, container_url)
             while True:
                 time.sleep(3600)
         except KeyboardInterrupt:

@@ -72,10 +72,11 @@ class UnverifiedAssembler(Assembler):
     after the first write), so the race experiment can show the stale writes that only the verify read corrects."""
 
     def assemble(self, repository: str, version: str, prefetched: Mapping[str, StoredManifest] | None = None, *,
-                 pushed_suffix: str | None = None, pushed_digest: Digest | None = None, verify: bool = True,
-                 force: bool = False) -> Outcome:
+                 pushed_suffix: str | None = None, pushed_digest: Digest | None = None,
+                 registry_account: str | None = None, verify: bool = True, force: bool = False) -> Outcome:
         return super().assemble(repository, version, prefetched, pushed_suffix=pushed_suffix,
-                                pushed_digest=pushed_digest, verify=False, force=force)
+                                pushed_digest=pushed_digest, registry_account=registry_account, verify=False,
+                                force=force)
 
 
 class StallingRegistry(EcrRegistry):

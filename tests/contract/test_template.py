@@ -428,6 +428,19 @@ def test_settings_accept_the_template_defaults(template: dict[str, Any]) -> None
     settings_module().Settings.from_environment(environment)
 
 
+@pytest.mark.parametrize("function_id", ["AssemblerFunction", "ReconcileFunction"])
+def test_the_endpoint_url_is_declared_empty_so_a_deployed_function_talks_to_aws(
+    template: dict[str, Any], function_id: str
+) -> None:
+    # Declared, so `sam local invoke --env-vars` can set it (it overrides declared variables only); a literal empty
+    # string, not a parameter, so no deployment can point the functions away from AWS.
+    variables = template["Resources"][function_id]["Properties"]["Environment"]["Variables"]
+    assert variables["ECR_MULTIARCH_ENDPOINT_URL"] == ""
+    assert "Environment" not in template.get("Globals", {}).get("Function", {})
+    environment = {**LAMBDA_RUNTIME_ENVIRONMENT, **Evaluator(template, parameter_defaults(template)).resolve(variables)}
+    assert settings_module().Settings.from_environment(environment).endpoint_url is None
+
+
 def _allowed_value_cases() -> list[tuple[str, str]]:
     template = load_template()
     variables = template["Resources"][FUNCTION_ID]["Properties"]["Environment"]["Variables"]

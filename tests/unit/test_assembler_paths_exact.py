@@ -47,10 +47,10 @@ class Registry(MemoryRegistry):
             raise self.raised[-1]
         return super().get_manifests(repository, tags)  # type: ignore[arg-type]
 
-    def repository_tags(self, repository: str) -> dict[str, str]:
+    def repository_tags(self, repository: str, account: str | None = None) -> dict[str, str]:
         if self.await_first_read:  # answer once the first read has started (bounded): a sequential caller waits
             self.overlapped.append(self.read_started.wait(timeout=5))
-        return super().repository_tags(repository)
+        return super().repository_tags(repository, account)
 
     def put_index(self, repository: str, tag: str, index: ImageIndex) -> PutResult:
         result = super().put_index(repository, tag, index)

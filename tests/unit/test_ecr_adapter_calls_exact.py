@@ -229,10 +229,58 @@ def test_the_own_account_is_asked_of_sts_once_in_the_clients_region_with_the_ada
     registry.repository_tags("golang")
     registry.repository_tags("python")
 
-    assert made == [(("sts",), {"region_name": "eu-west-1", "config": ecr.BOTOCORE_CONFIG})]
+    assert made == [(("sts",), {"region_name": "eu-west-1", "config": ecr.BOTOCORE_CONFIG, "endpoint_url": None})]
     assert [call["resourceArn"] for call in ecr_client.list_tags_for_resource.calls] == [  # type: ignore[attr-defined]
         "arn:aws:ecr:eu-west-1:123456789012:repository/golang",
         "arn:aws:ecr:eu-west-1:123456789012:repository/python"]
+
+
+def test_sts_goes_where_the_functions_endpoint_points(monkeypatch: pytest.MonkeyPatch) -> None:
+    ecr_client = boto3.client("ecr", region_name="us-east-1")
+    ecr_client.list_tags_for_resource = Recorded({"tags": []})  # type: ignore[method-assign]
+    made = sts_clients(monkeypatch, {"Account": "123456789012", "UserId": "u", "Arn": "arn:aws:iam::1:user/u"})
+
+    EcrRegistry(ecr_client, endpoint_url="http://127.0.0.1:5000").repository_tags("golang")
+
+    assert made == [(("sts",), {"region_name": "us-east-1", "config": ecr.BOTOCORE_CONFIG,
+                                "endpoint_url": "http://127.0.0.1:5000"})]
+
+
+def test_the_account_an_event_states_names_the_arn_over_any_other_and_asks_sts_nothing(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    ecr_client = boto3.client("ecr", region_name="us-east-1")
+    ecr_client.list_tags_for_resource = Recorded({"tags": []})  # type: ignore[method-assign]
+    made = sts_clients(monkeypatch)
+    registry = EcrRegistry(ecr_client, account_id="012345678912")
+
+    registry.repository_tags("golang", "123456789012")
+    EcrRegistry(ecr_client).repository_tags("python", "123456789012")
+
+    assert made == []
+    assert [call["resourceArn"] for call in ecr_client.list_tags_for_resource.calls] == [  # type: ignore[attr-defined]
+        "arn:aws:ecr:us-east-1:123456789012:repository/golang",
+        "arn:aws:ecr:us-east-1:123456789012:repository/python"]
+
+
+def test_a_listed_repository_is_read_at_the_arn_describe_repositories_gave_without_sts(
+        client, monkeypatch: pytest.MonkeyPatch) -> None:
+    ecr_client, stubber = client
+    made = sts_clients(monkeypatch, {"Account": "123456789012", "UserId": "u", "Arn": "arn:aws:iam::1:user/u"})
+    stubber.add_response("describe_repositories", {"repositories": [
+        {"repositoryName": "golang", "repositoryArn": "arn:aws-cn:ecr:cn-north-1:333333333333:repository/golang"},
+        {"repositoryName": "python"}]}, {"maxResults": 1000})
+    for arn in ("arn:aws-cn:ecr:cn-north-1:333333333333:repository/golang",
+                "arn:aws:ecr:us-east-1:444444444444:repository/golang",
+                "arn:aws:ecr:us-east-1:123456789012:repository/python"):  # the stubber checks each call's ARN
+        stubber.add_response("list_tags_for_resource", {"tags": []}, {"resourceArn": arn})
+    registry = EcrRegistry(ecr_client)
+
+    registry.list_repositories()
+    registry.repository_tags("golang")
+    registry.repository_tags("golang", "444444444444")  # an event's account wins over the listing's ARN
+    assert made == []
+    registry.repository_tags("python")  # listed without an ARN: STS names the account
+    assert len(made) == 1
 
 
 def test_sts_failing_is_a_transient_error_naming_the_call(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -67,3 +67,19 @@ def test_repository_names_at_the_bounds_are_accepted(name: str) -> None:
     event = changed(PUSH, repository_name=name)
     arrival = classify_event(event, SUFFIXES)
     assert isinstance(arrival, ArchPush) and arrival.repository == name
+
+
+@pytest.mark.parametrize("event", [PUSH, REPLICATION], ids=["push", "replication"])
+def test_an_arrival_carries_the_registrys_account_the_event_states(event: dict[str, Any]) -> None:
+    arrival = classify_event({**event, "account": "210987654321"}, SUFFIXES)
+    assert arrival == ArchPush("golang", Digest(DIGEST), ArchTag("1.0-arm64", "1.0", "arm64"), "210987654321")
+
+
+@pytest.mark.parametrize("account", [None, "", "12345678901", "1234567890123", "12345678901a", 123456789012,
+                                     "\uff11" * 12, " 123456789012"],
+                         ids=["missing", "empty", "11-digits", "13-digits", "letter", "number", "wide-digits",
+                              "space"])
+def test_an_arrival_without_a_well_formed_account_leaves_it_to_the_registry(account: object) -> None:
+    event = {**PUSH, "account": account} if account is not None else PUSH
+    arrival = classify_event(event, SUFFIXES)
+    assert arrival == ArchPush("golang", Digest(DIGEST), ArchTag("1.0-arm64", "1.0", "arm64"), None)

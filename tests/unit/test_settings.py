@@ -77,3 +77,21 @@ def test_index_annotations_are_read_as_a_sorted_json_object() -> None:
 def test_unusable_index_annotations(raw: str) -> None:
     with pytest.raises(SettingsError, match="INDEX_ANNOTATIONS"):
         Settings.from_environment({"INDEX_ANNOTATIONS": raw})
+
+
+@pytest.mark.parametrize(("raw", "endpoint"), [
+    ("", None), ("  ", None), ("http://127.0.0.1:5000", "http://127.0.0.1:5000"),
+    (" http://host.docker.internal:5000/ ", "http://host.docker.internal:5000"), ("https://ecr.example", "https://ecr.example"),
+])
+def test_the_endpoint_url_is_empty_for_aws_or_a_scheme_host_and_port(raw: str, endpoint: str | None) -> None:
+    assert Settings.from_environment({"ECR_MULTIARCH_ENDPOINT_URL": raw}).endpoint_url == endpoint
+
+
+@pytest.mark.parametrize("raw", ["127.0.0.1:5000", "ftp://127.0.0.1", "http://", "http://:5000", "http://a:0",
+                                 "http://a:65536", "http://a:port", "http://[::1", "http://key:secret@a",
+                                 "http://a/ecr", "http://a?x=1", "http://a#top"])
+def test_an_endpoint_url_that_is_not_a_scheme_host_and_port_is_refused_naming_the_variable(raw: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_environment({"ECR_MULTIARCH_ENDPOINT_URL": raw})
+    assert str(raised.value) == (f"ECR_MULTIARCH_ENDPOINT_URL is {raw!r}; give http(s)://host[:port] (e.g. "
+                                 "http://127.0.0.1:5000), or leave it empty for AWS")

@@ -90,12 +90,13 @@ class Assembler:
             return []
         return [*(arch_tag(version, suffix) for suffix in settings.required_architectures), version]
 
-    def settings_for(self, repository: str) -> Settings | None:
+    def settings_for(self, repository: str, account: str | None = None) -> Settings | None:
         """The settings for ``repository``: its ecr-multiarch:* tags over the function's; None when it opted out.
+        ``account``: the registry's account, when the caller knows it (see ``assemble``).
 
         Raises RepositoryPolicyError (permanent) when one of our tags holds an unusable value.
         """
-        return self._repositories.for_repository(repository)
+        return self._repositories.for_repository(repository, account)
 
     def assemble(
         self,
@@ -105,6 +106,7 @@ class Assembler:
         *,
         pushed_suffix: str | None = None,
         pushed_digest: Digest | None = None,
+        registry_account: str | None = None,
         verify: bool = True,
         force: bool = False,
     ) -> Outcome:
@@ -116,6 +118,8 @@ class Assembler:
         ``pushed_suffix``: the suffix of the arch tag whose push triggered this; a suffix the repository does not
         require gives ``skipped``, and a pushed tag the first read does not show raises PushedTagNotVisibleError.
         ``pushed_digest``: the digest the event names; a read showing another (a newer push) goes on with the read.
+        ``registry_account``: the registry's account as the event states it; it names the repository's ARN for the
+        policy read (None: the registry adapter finds the account itself).
         ``verify=False``: return right after the first write, unverified. Only for a caller that verifies itself
         with a fresh read taken after the write (a sweep re-reads all its writes in bulk, then calls ``assemble``
         again for any version whose tags do not show what was written).
@@ -123,9 +127,9 @@ class Assembler:
         """
         try:
             if prefetched is None and self._repositories.needs_read(repository):
-                settings, prefetched = self._settings_and_first_read(repository, version)
+                settings, prefetched = self._settings_and_first_read(repository, version, registry_account)
             else:
-                settings = self.settings_for(repository)
+                settings = self.settings_for(repository, registry_account)
             if settings is None:
                 return Outcome(OutcomeKind.SKIPPED, repository, version,
                                reason=f"repository opted out (repository tag {ENABLED_TAG}=false)")
@@ -147,7 +151,7 @@ class Assembler:
             return Outcome(OutcomeKind.REJECTED, repository, version, reason=str(error))
 
     def _settings_and_first_read(
-        self, repository: str, version: str
+        self, repository: str, version: str, account: str | None
     ) -> tuple[Settings | None, Mapping[str, StoredManifest] | None]:
         """The repository's policy read (ListTagsForResource) and the first BatchGetImage, issued together so the
         policy is not on the critical path. The read assumes the function's architecture set; when the repository
@@ -167,7 +171,7 @@ class Assembler:
         reader = threading.Thread(target=first_read, name="first-read", daemon=True)
         reader.start()
         try:
-            settings = self.settings_for(repository)
+            settings = self.settings_for(repository, account)
         finally:
             reader.join()
         if settings is None or settings.required_architectures != self.settings.required_architectures:

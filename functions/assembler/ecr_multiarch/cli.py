@@ -688,7 +688,7 @@ class LocalLambdaContext:
     _started: float = field(default_factory=time.monotonic)
 
     def __post_init__(self) -> None:
-        # No account in the ARN: the handler then asks STS for the caller's own, the registry's account.
+        # No account in the ARN; the handlers never read one from it (the event's, DescribeRepositories or STS).
         self.invoked_function_arn = self.invoked_function_arn or f"arn:aws:lambda:local::function:{self.function_name}"
         self.log_group_name = self.log_group_name or f"/aws/lambda/{self.function_name}"
 

@@ -23,7 +23,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from . import notify
-from .aws_context import account_of
 from .domain.events import Skip, classify_event
 from .errors import TransientError
 from .outcome import Outcome, OutcomeKind
@@ -67,7 +66,8 @@ def current_settings() -> Settings:
 
 def aws_client(service: str, config: Any = None) -> Any:
     """A botocore client (ECR's retry and timeout policy unless ``config``), from the one session this container
-    keeps (the session caches the service models; a second client costs a fraction of the first)."""
+    keeps (the session caches the service models; a second client costs a fraction of the first), at
+    ECR_MULTIARCH_ENDPOINT_URL when set."""
     global _session  # noqa: PLW0603
     from .adapters.ecr import BOTOCORE_CONFIG
 
@@ -75,7 +75,8 @@ def aws_client(service: str, config: Any = None) -> Any:
         import botocore.session
 
         _session = botocore.session.get_session()
-    return _session.create_client(service, config=config or BOTOCORE_CONFIG)
+    return _session.create_client(service, config=config or BOTOCORE_CONFIG,
+                                  endpoint_url=current_settings().endpoint_url)
 
 
 def events_client() -> Any:
@@ -85,15 +86,17 @@ def events_client() -> Any:
     return aws_client("events", events_client_config())
 
 
-def services(account_id: str | None = None) -> Assembler:
-    """The composition root: ECR client, blob reader, settings — built on first use, then reused."""
+def services() -> Assembler:
+    """The composition root: ECR client, blob reader, settings — built on first use, then reused. The registry's
+    account comes with each event (``answer``), never from the context: under the Runtime Interface Emulator
+    (`sam local`) the context's function ARN carries a placeholder account."""
     global _assembler  # noqa: PLW0603
     if _assembler is None:
         from .adapters.ecr import EcrRegistry
         from .assembler import Assembler
 
         tracer.patch(("botocore",))  # a no-op when tracing is disabled; before the client, so its calls are traced
-        registry = EcrRegistry(aws_client("ecr"), account_id=account_id)
+        registry = EcrRegistry(aws_client("ecr"), endpoint_url=current_settings().endpoint_url)
         _assembler = Assembler(registry, BlobReaderOnFirstUse(), current_settings(), repository_tags=registry)
     return _assembler
 
@@ -143,7 +146,7 @@ def answer(event: Any, settings: Settings, assembler: Callable[[], Assembler]) -
         event_id=event.get("id"),  # optional: a missing id must not turn a good push into a crash
     )
     return assembler().assemble(classified.repository, classified.version, pushed_suffix=classified.arch_tag.suffix,
-                                pushed_digest=classified.digest)
+                                pushed_digest=classified.digest, registry_account=classified.account)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -151,7 +154,7 @@ def answer(event: Any, settings: Settings, assembler: Callable[[], Assembler]) -
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
-        outcome = answer(event, current_settings(), lambda: services(account_of(context)))
+        outcome = answer(event, current_settings(), services)
     except TransientError as error:
         # Lambda retries the event; after the last retry it goes to the dead-letter destination.
         metrics.add_metric(name="TransientError", unit=MetricUnit.Count, value=1)

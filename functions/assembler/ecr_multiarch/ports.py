@@ -48,8 +48,9 @@ class Registry(Protocol):
 
 
 class RepositoryTagSource(Protocol):
-    def repository_tags(self, repository: str) -> dict[str, str]:
-        """The repository's resource tags (ECR ListTagsForResource on its ARN), key to value."""
+    def repository_tags(self, repository: str, account: str | None = None) -> dict[str, str]:
+        """The repository's resource tags (ECR ListTagsForResource on its ARN), key to value. ``account``: the
+        registry's account when the caller knows it (an ECR event states it); None lets the source find it."""
         ...
 
 

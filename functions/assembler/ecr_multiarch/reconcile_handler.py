@@ -13,6 +13,7 @@ self-invoker) with ``configure()``.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -25,7 +26,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from . import notify
-from .aws_context import account_of
 from .incomplete import IncompleteVersionFinder
 from .reconcile import (
     STATUSES,
@@ -63,6 +63,7 @@ class ReconcileServices:
     settings: ReconcileSettings
     invoke_async: Invoker
     incomplete: IncompleteVersionFinder | None = None  # None: stuck versions are not looked for
+    events_client: Callable[[], Any] | None = None  # builds the EventBridge client; None: boto3's default
 
 
 _services: ReconcileServices | None = None
@@ -74,8 +75,9 @@ def configure(services: ReconcileServices | None) -> None:
     _services = services
 
 
-def lambda_invoker() -> Invoker:
-    """Asynchronous self-invocation through the Lambda API; the client is created on first use only."""
+def lambda_invoker(endpoint_url: str | None = None) -> Invoker:
+    """Asynchronous self-invocation through the Lambda API; the client is created on first use only, at
+    ``endpoint_url`` when set (ECR_MULTIARCH_ENDPOINT_URL)."""
     import boto3
     from botocore.config import Config
 
@@ -84,19 +86,23 @@ def lambda_invoker() -> Invoker:
     def invoke(function_arn: str, payload: dict[str, Any]) -> None:
         nonlocal client
         if client is None:
-            client = boto3.client("lambda", config=Config(retries={"mode": "standard", "max_attempts": 5}))
+            client = boto3.client("lambda", config=Config(retries={"mode": "standard", "max_attempts": 5}),
+                                  endpoint_url=endpoint_url)
         client.invoke(FunctionName=function_arn, InvocationType="Event", Payload=json.dumps(payload).encode())
 
     return invoke
 
 
-def services(account_id: str | None = None) -> ReconcileServices:
-    """The composition root: the assembler's own (boto3 ECR client, requests, settings) plus the sweep's."""
+def services() -> ReconcileServices:
+    """The composition root: the assembler's own (boto3 ECR client, requests, settings) plus the sweep's. Every
+    client goes to ECR_MULTIARCH_ENDPOINT_URL when set. The registry's account is never taken from the context
+    (a placeholder under `sam local`): the repositories' ARNs come with DescribeRepositories, else STS says."""
     global _services  # noqa: PLW0603
     if _services is None:
         import boto3
 
         from .adapters.ecr import BOTOCORE_CONFIG, EcrRegistry
+        from .adapters.eventbridge import lazy_events_client
         from .adapters.http_blobs import HttpBlobReader
         from .assembler import Assembler, PlatformCache
         from .incomplete import finder_for
@@ -105,14 +111,16 @@ def services(account_id: str | None = None) -> ReconcileServices:
 
         settings = Settings.from_environment(os.environ)
         tracer.patch(("botocore",))  # a no-op when tracing is disabled
-        client = boto3.client("ecr", config=BOTOCORE_CONFIG)
-        registry = EcrRegistry(client, account_id=account_id)
+        client = boto3.client("ecr", config=BOTOCORE_CONFIG, endpoint_url=settings.endpoint_url)
+        registry = EcrRegistry(client, endpoint_url=settings.endpoint_url)
         # Repository tags (ecr-multiarch:*) apply to sweeps as to events: an opted-out repository is not swept.
         assembler = Assembler(registry, HttpBlobReader(), settings, PlatformCache(PLATFORM_CACHE_ENTRIES),
                               repository_tags=registry)
         _services = ReconcileServices(
-            Reconciler(registry, assembler), ReconcileSettings.from_environment(os.environ), lambda_invoker(),
+            Reconciler(registry, assembler), ReconcileSettings.from_environment(os.environ),
+            lambda_invoker(settings.endpoint_url),
             finder_for(client, assembler.settings_for, os.environ),
+            functools.partial(lazy_events_client, settings.endpoint_url),
         )
     return _services
 
@@ -189,7 +197,7 @@ def _report_incomplete_and_publish(report: SweepReport, svc: ReconcileServices) 
     for version in stuck:
         logger.warning("version incomplete", extra={"incomplete": version.to_json()})
     events = [*notify.outcome_events(outcomes), *map(notify.incomplete_event, stuck)]
-    unpublished = notify.notifier().publish(events) if events else 0
+    unpublished = notify.notifier(svc.events_client).publish(events) if events else 0
     if unpublished:
         metrics.add_metric(name="EventsNotPublished", unit=MetricUnit.Count, value=unpublished)
     return [version.to_json() for version in stuck]
@@ -221,7 +229,7 @@ def _hand_on(cursor: Cursor, request: ReconcileRequest, progressed: bool, contex
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
-        return run(event, context, services(account_of(context)))
+        return run(event, context, services())
     except CursorError as error:
         # A malformed payload is not worth Lambda's retries: say what is wrong and stop.
         metrics.add_metric(name="ReconcileBadRequest", unit=MetricUnit.Count, value=1)

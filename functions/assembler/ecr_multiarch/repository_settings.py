@@ -51,8 +51,9 @@ class RepositorySettings:
         """Whether ``for_repository`` would call ListTagsForResource (no cached policy)."""
         return self._tags is not None and self._cache.get(repository) is None
 
-    def for_repository(self, repository: str) -> Settings | None:
-        """The settings for ``repository``; None when it opted out.
+    def for_repository(self, repository: str, account: str | None = None) -> Settings | None:
+        """The settings for ``repository``; None when it opted out. ``account``: the registry's, when known (it
+        names the repository's ARN for the tag read).
 
         Raises RepositoryPolicyError (permanent) when one of our tags holds an unusable value.
         """
@@ -61,7 +62,7 @@ class RepositorySettings:
         policy = self._cache.get(repository)
         if policy is None:
             try:
-                policy = parse_policy(self._tags.repository_tags(repository), self._base.suffixes)
+                policy = parse_policy(self._tags.repository_tags(repository, account), self._base.suffixes)
             except PolicyError as error:
                 raise RepositoryPolicyError(f"repository {repository}: {error}") from None
             self._cache.put(repository, policy, self._base.repository_tags_ttl)

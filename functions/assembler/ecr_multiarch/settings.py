@@ -20,7 +20,7 @@ _PLATFORM_PART = re.compile(r"[a-z0-9_.]+")
 # Every variable Settings reads; template.yaml must set each (a contract test holds it to that).
 ENVIRONMENT_VARIABLES: tuple[str, ...] = (
     "REQUIRED_ARCHITECTURES", "INDEX_FORMAT", "DRY_RUN", "KEEP_ATTESTATIONS", "ARCH_SUFFIXES_EXTRA",
-    "REPOSITORY_TAGS_TTL_SECONDS", "INDEX_ANNOTATIONS", "ALIAS_TAGS",
+    "REPOSITORY_TAGS_TTL_SECONDS", "INDEX_ANNOTATIONS", "ALIAS_TAGS", "ECR_MULTIARCH_ENDPOINT_URL",
 )
 
 _TRUE = {"true", "1", "yes"}
@@ -52,6 +52,10 @@ class Settings:
     suffixes: Mapping[str, ExpectedPlatform] = field(
         default_factory=lambda: MappingProxyType(dict(DEFAULT_SUFFIXES)), hash=False
     )
+    # Where every AWS client of the functions goes instead of AWS (ECR_MULTIARCH_ENDPOINT_URL): a local stand-in
+    # such as `make sandbox` under `sam local`, whose --env-vars can set only variables the template declares. The
+    # template declares it empty, so a deployed function talks to AWS. None: AWS.
+    endpoint_url: str | None = None
 
     def expected_platform(self, suffix: str) -> ExpectedPlatform:
         return self.suffixes[suffix]
@@ -70,6 +74,7 @@ class Settings:
             repository_tags_ttl=parse_seconds("REPOSITORY_TAGS_TTL_SECONDS",
                                               environ.get("REPOSITORY_TAGS_TTL_SECONDS", "300")),
             alias_kinds=parse_alias_kinds(environ.get("ALIAS_TAGS", "")),
+            endpoint_url=parse_endpoint_url(environ.get("ECR_MULTIARCH_ENDPOINT_URL", "")),
         )
 
 
@@ -167,3 +172,23 @@ def parse_annotations(raw: str) -> tuple[tuple[str, str], ...]:
     ):
         raise SettingsError("INDEX_ANNOTATIONS must be a JSON object of non-empty string keys to string values")
     return tuple(sorted(document.items()))
+
+
+def parse_endpoint_url(raw: str) -> str | None:
+    """``ECR_MULTIARCH_ENDPOINT_URL``: empty (AWS), or the http(s) URL of a stand-in of the AWS APIs, scheme, host
+    and port only (botocore appends each operation's path)."""
+    value = raw.strip()
+    if not value:
+        return None
+    import urllib.parse  # only when set: a deployed function's cold start does not pay for it
+
+    try:  # urlsplit and .port raise on a malformed address or a port that is not a number below 65536
+        url = urllib.parse.urlsplit(value)
+        valid = url.scheme in ("http", "https") and bool(url.hostname) and url.port != 0 \
+            and url.username is None and url.path in ("", "/") and not url.query and not url.fragment
+    except ValueError:
+        valid = False
+    if not valid:
+        raise SettingsError(f"ECR_MULTIARCH_ENDPOINT_URL is {raw!r}; give http(s)://host[:port] (e.g. "
+                            "http://127.0.0.1:5000), or leave it empty for AWS")
+    return value.rstrip("/")

@@ -60,17 +60,27 @@ def _message(error: ClientError) -> str:
 
 
 class EcrRegistry:
-    def __init__(self, client: ECRClient, account_id: str | None = None, registry_id: str | None = None) -> None:
+    def __init__(self, client: ECRClient, account_id: str | None = None, registry_id: str | None = None, *,
+                 endpoint_url: str | None = None) -> None:
         """``account_id``: the registry's account, for repository ARNs; None asks STS once (GetCallerIdentity
-        needs no IAM permission). ``registry_id``: another account's registry (cross-account), passed as
-        registryId to every call; None is the caller's own."""
+        needs no IAM permission), when neither the caller nor DescribeRepositories gave the ARN. ``registry_id``:
+        another account's registry (cross-account), passed as registryId to every call; None is the caller's own.
+        ``endpoint_url``: where the STS client goes, like the ECR client (a local stand-in of AWS); None: AWS."""
         self._client = client
         self._account_id = account_id if registry_id is None else registry_id
         self._registry: dict[str, Any] = {} if registry_id is None else {"registryId": registry_id}
+        self._endpoint_url = endpoint_url
+        # Repository ARNs as DescribeRepositories states them (a sweep lists the registry to expand patterns).
+        self._arns: dict[str, str] = {}
 
-    def repository_tags(self, repository: str) -> dict[str, str]:
-        arn = f"arn:{self._client.meta.partition}:ecr:{self._client.meta.region_name}:{self._account()}:" \
-              f"repository/{repository}"
+    def repository_tags(self, repository: str, account: str | None = None) -> dict[str, str]:
+        """``account``: the registry's account as an ECR event states it; else the ARN DescribeRepositories gave,
+        else ``account_id`` or STS. Never the Lambda context's ARN: under the Runtime Interface Emulator (sam local)
+        it carries a placeholder account."""
+        arn = self._arns.get(repository) if account is None else None
+        if arn is None:
+            arn = f"arn:{self._client.meta.partition}:ecr:{self._client.meta.region_name}:" \
+                  f"{account or self._account()}:repository/{repository}"
         response = self._call("ListTagsForResource", repository,
                               lambda: self._client.list_tags_for_resource(resourceArn=arn))
         return {str(tag["Key"]): str(tag.get("Value", "")) for tag in response.get("tags", [])}
@@ -79,7 +89,8 @@ class EcrRegistry:
         if self._account_id is None:
             import boto3
 
-            sts = boto3.client("sts", region_name=self._client.meta.region_name, config=BOTOCORE_CONFIG)
+            sts = boto3.client("sts", region_name=self._client.meta.region_name, config=BOTOCORE_CONFIG,
+                               endpoint_url=self._endpoint_url)
             try:
                 self._account_id = str(sts.get_caller_identity()["Account"])
             except (ClientError, BotoCoreError) as error:
@@ -153,9 +164,12 @@ class EcrRegistry:
             paginator = self._client.get_paginator("describe_repositories")
             return list(paginator.paginate(PaginationConfig={"PageSize": LIST_PAGE_SIZE}, **self._registry))
 
-        return [str(repository["repositoryName"])
-                for page in self._call("DescribeRepositories", "the registry", pages)
-                for repository in page.get("repositories", [])]
+        listed = [repository for page in self._call("DescribeRepositories", "the registry", pages)
+                  for repository in page.get("repositories", [])]
+        # Each repository's own ARN: right in every account and under any emulator, and free with the listing.
+        self._arns.update({str(repository["repositoryName"]): str(repository["repositoryArn"])
+                           for repository in listed if repository.get("repositoryArn")})
+        return [str(repository["repositoryName"]) for repository in listed]
 
     def config_download_url(self, repository: str, digest: Digest) -> str:
         response = self._call(

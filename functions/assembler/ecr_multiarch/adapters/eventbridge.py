@@ -22,11 +22,12 @@ def events_client_config() -> Any:
     return Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
 
 
-def lazy_events_client() -> Any:
-    """An EventBridge client from boto3's default session (the sweep and the CLI, which have boto3 loaded)."""
+def lazy_events_client(endpoint_url: str | None = None) -> Any:
+    """An EventBridge client from boto3's default session (the sweep and the CLI, which have boto3 loaded), at
+    ``endpoint_url`` when set (ECR_MULTIARCH_ENDPOINT_URL)."""
     import boto3
 
-    return boto3.client("events", config=events_client_config())
+    return boto3.client("events", config=events_client_config(), endpoint_url=endpoint_url)
 
 
 class EventBridgeNotifier:

@@ -23,6 +23,8 @@ from .digest import Digest, InvalidDigestError
 from .json_document import quoted
 from .tags import ArchTag, parse_arch_tag
 
+# An AWS account id: twelve digits.
+_ACCOUNT = re.compile(r"[0-9]{12}")
 # ECR's repository name grammar (2 to 256 characters), so a malformed name is skipped here, not sent to ECR.
 _REPOSITORY_NAME = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
 
@@ -40,6 +42,9 @@ class ArchPush:
     repository: str
     digest: Digest
     arch_tag: ArchTag
+    # The registry's account: the event's top-level ``account`` (EventBridge sets it to the account the event
+    # happened in, the registry's). None when the event has no well-formed one (a hand-written event).
+    account: str | None = None
 
     @property
     def version(self) -> str:
@@ -98,4 +103,6 @@ def classify_event(event: Any, suffixes: Iterable[str]) -> ArchPush | Skip:
         digest = Digest(detail.get("image-digest"))  # type: ignore[arg-type]
     except InvalidDigestError:
         return Skip("event has no valid image-digest", repository, tag)
-    return ArchPush(repository=repository, digest=digest, arch_tag=parsed)
+    account = event.get("account")
+    return ArchPush(repository=repository, digest=digest, arch_tag=parsed,
+                    account=account if isinstance(account, str) and _ACCOUNT.fullmatch(account) else None)
