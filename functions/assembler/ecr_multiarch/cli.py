@@ -67,6 +67,9 @@ EXIT_OK = 0
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
 EXIT_FAILED = 3
+# As a shell reports a command a signal ended: 128 + SIGINT (Ctrl-C), 128 + SIGPIPE (stdout's reader went away).
+EXIT_INTERRUPTED = 130
+EXIT_PIPE_CLOSED = 141
 
 # ClientError codes that mean "your credentials or permissions", not "try again".
 _CONFIGURATION_ERROR_CODES = frozenset({
@@ -90,6 +93,8 @@ exit codes:
   {EXIT_REJECTED}  something was rejected (mislabelled tag, single-arch image at a version tag, missing repository…)
   {EXIT_USAGE}  usage or configuration error (bad arguments or settings, no region or credentials, access denied)
   {EXIT_FAILED}  a transient failure (throttling, network, a tag that kept changing): run it again
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C)
+  {EXIT_PIPE_CLOSED}  stdout's reader stopped reading (`| head -1`): the rest of the output is dropped, quietly
 
 environment (the functions' own settings):
   REQUIRED_ARCHITECTURES   tag suffixes that must all exist, in index order (default amd64,arm64)
@@ -272,6 +277,29 @@ def package_version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        try:
+            return _main(argv)
+        finally:
+            # Inside the try: what is still buffered (all of a short output) is written here, where a reader that
+            # has gone (`| head -1`) can be told apart, not by the interpreter on its way out (a traceback).
+            sys.stdout.flush()
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_PIPE_CLOSED
+
+
+def _discard_stdout() -> None:
+    """The reader of stdout is gone: the rest of the output goes to devnull, so that nothing left in the buffer
+    raises again at exit (the recipe of Python's signal module docs, "Note on SIGPIPE")."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    # No file under stdout (an in-process caller's capture): nothing is flushed to a pipe at exit either.
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.verbose and args.command not in {"demo", "invoke", "sandbox"}:  # those have their own logging
         _log_steps_to_stderr()
@@ -283,7 +311,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TransientError as error:
         return _fail(f"{error} (transient: run it again)", EXIT_FAILED)
     except KeyboardInterrupt:
-        return _fail("interrupted", 130)
+        return _fail("interrupted", EXIT_INTERRUPTED)
     except Exception as error:
         return _aws_error(error)
 
