@@ -20,7 +20,7 @@ import os
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
@@ -60,6 +60,7 @@ from .settings import Settings, SettingsError
 if TYPE_CHECKING:
     from .adapters.ecr import EcrRegistry
     from .assembler import Assembler
+    from .ports import StoredManifest
 
 PROGRAM = "ecr-multiarch"
 
@@ -90,7 +91,8 @@ class UsageError(Exception):
 _EPILOG = f"""\
 exit codes:
   {EXIT_OK}  done; nothing rejected (waiting versions are not errors)
-  {EXIT_REJECTED}  something was rejected (mislabelled tag, single-arch image at a version tag, missing repository…)
+  {EXIT_REJECTED}  something was rejected (mislabelled tag, single-arch image at a version tag, missing repository,
+     a version with no tag at all…)
   {EXIT_USAGE}  usage or configuration error (bad arguments or settings, no region or credentials, access denied)
   {EXIT_FAILED}  a transient failure (throttling, network, a tag that kept changing): run it again
   {EXIT_INTERRUPTED}  interrupted (Ctrl-C)
@@ -155,8 +157,9 @@ def _add_registry_commands(command: Command) -> None:
     plan = command(
         "plan", "print the index that would be written, its digest and the decision; write nothing",
         "Read the version's architecture tags and print the exact index bytes that would be written at "
-        "REPOSITORY:VERSION, their digest, and the decision (create, update, unchanged, waiting, rejected). "
-        "Nothing is written, whatever DRY_RUN says.",
+        "REPOSITORY:VERSION, their digest, and the decision (create, update, unchanged, waiting, rejected; absent "
+        "when no tag of the version exists: exit 1, naming the nearest versions). Nothing is written, whatever "
+        "DRY_RUN says.",
         f"  {PROGRAM} plan golang:1.19.2-alpine\n  {PROGRAM} plan golang:1.19.2-alpine --json | jq .index\n"
         f"  {PROGRAM} plan 123456789012.dkr.ecr.us-east-1.amazonaws.com/golang:1.19.2-alpine --region us-east-1\n",
     )
@@ -467,18 +470,10 @@ def run_plan(args: argparse.Namespace) -> int:
     reference, version = parse_version_reference(args.reference, tuple(settings.suffixes))  # the one tag grammar
     repository = reference.repository
     ecr = _ecr(args, reference)
-    registry = ecr.registry
-    assembler = _assembler(registry, settings)
-    try:
-        # The assembler's first read, done here so the plan knows whether the version tag exists; passed on as
-        # ``prefetched``, so the plan costs exactly the calls an assembly would.
-        current = registry.get_manifests(repository, assembler.version_tags(version))
-    except PermanentError as error:
-        current = {}
-        outcome = Outcome(OutcomeKind.REJECTED, repository, version, reason=str(error))
-    else:
-        outcome = assembler.assemble(repository, version, prefetched=current)
-    decision = {
+    assembler = _assembler(ecr.registry, settings)
+    decided = _decide(ecr.registry, assembler, repository, version)
+    outcome, current = decided.outcome, decided.current
+    decision = "absent" if decided.nearby is not None else {
         OutcomeKind.PLANNED: "update" if version in current else "create",
     }.get(outcome.kind, outcome.kind.value)
     tags_by_digest = {str(manifest.digest): tag for tag, manifest in current.items() if tag != version}
@@ -488,6 +483,8 @@ def run_plan(args: argparse.Namespace) -> int:
         document = {**outcome.to_json(), "decision": decision}
         if outcome.kind is OutcomeKind.WAITING:
             document["incomplete"] = incomplete[0].to_json() if incomplete else None
+        if decided.nearby is not None:
+            document["nearby"] = decided.nearby
         if outcome.index is not None:
             document["index"] = outcome.index.to_json()
             document["manifest"] = outcome.index.body.decode("ascii")
@@ -498,6 +495,50 @@ def run_plan(args: argparse.Namespace) -> int:
         print(_plan_text(outcome, decision, tags_by_digest))
         print("\n".join(incomplete_lines(incomplete, finder.threshold)), end="\n" if incomplete else "")
     return _exit_code([outcome.kind.value])
+
+
+@dataclass(frozen=True)
+class _Decided:
+    """One version's outcome, with the first read under it (which of the version's tags exist); ``nearby`` is set
+    only for a version with no tag at all: the versions the repository holds that look most like it."""
+
+    outcome: Outcome
+    current: Mapping[str, StoredManifest]
+    nearby: list[str] | None = None
+
+
+def _decide(registry: EcrRegistry, assembler: Assembler, repository: str, version: str, *,
+            force: bool = False) -> _Decided:
+    """What plan and assemble print: the assembler's outcome, except that a version none of whose tags exists is
+    rejected (exit 1, as a missing repository is) instead of waiting: a typo must fail a CI job, not pass it."""
+    try:
+        # The assembler's first read, done here so the CLI knows which of the version's tags exist; passed on as
+        # ``prefetched``, so it costs exactly the calls an assembly would.
+        current = registry.get_manifests(repository, assembler.version_tags(version))
+    except PermanentError as error:
+        return _Decided(Outcome(OutcomeKind.REJECTED, repository, version, reason=str(error)), {})
+    outcome = assembler.assemble(repository, version, prefetched=current, force=force)
+    if outcome.kind is not OutcomeKind.WAITING or version in current:
+        return _Decided(outcome, current)
+    arch_tags = assembler.version_tags(version, repository)[:-1]  # the repository's own set, read by the assembly
+    if set(outcome.missing) != set(arch_tags):
+        return _Decided(outcome, current)
+    nearby, listing_problem = _nearby_versions(registry, repository, version, assembler.settings.suffixes)
+    reason = (f"no such version: none of its tags ({', '.join([*arch_tags, version])}) exists in {repository}; "
+              + (listing_problem or (f"nearest versions there: {', '.join(nearby)}" if nearby
+                                     else "the repository holds no tags")))
+    return _Decided(Outcome(OutcomeKind.REJECTED, repository, version, reason=reason), current, nearby)
+
+
+def _nearby_versions(registry: EcrRegistry, repository: str, version: str,
+                     suffixes: Iterable[str]) -> tuple[list[str], str | None]:
+    """(the nearest versions, None), or ([], why they could not be listed): the hint must not hide the error."""
+    from .nearby import nearest_versions
+
+    try:
+        return nearest_versions(version, registry.list_tags(repository), suffixes), None
+    except (PermanentError, TransientError, AwsConfigurationError) as error:
+        return [], f"its other versions could not be listed ({error})"
 
 
 def _incomplete_finder(ecr: _Ecr, assembler: Assembler) -> IncompleteVersionFinder:
@@ -526,6 +567,7 @@ def _plan_text(outcome: Outcome, decision: str, tags_by_digest: dict[str, str]) 
         "unchanged": f"{name}: unchanged (the tag already holds exactly this index); nothing to write",
         "waiting": f"{name}: waiting for {', '.join(outcome.missing)}; nothing to write",
         "rejected": f"{name}: rejected: {outcome.reason}",
+        "absent": f"{name}: {outcome.reason}",
     }[decision]
     lines = [headline]
     if outcome.index is not None:
@@ -552,9 +594,13 @@ def run_assemble(args: argparse.Namespace) -> int:
     reference, version = parse_version_reference(args.reference, tuple(settings.suffixes))  # the one tag grammar
     repository = reference.repository
     registry = _ecr(args, reference).registry
-    outcome = _assembler(registry, settings).assemble(repository, version, force=args.force)
+    decided = _decide(registry, _assembler(registry, settings), repository, version, force=args.force)
+    outcome = decided.outcome
     if args.json:
-        _print_json(outcome.to_json())
+        document = outcome.to_json()
+        if decided.nearby is not None:
+            document["nearby"] = decided.nearby
+        _print_json(document)
     else:
         print(_outcome_line(outcome))
         if outcome.index is not None and outcome.kind is not OutcomeKind.UNCHANGED:
