@@ -6,16 +6,19 @@ through AWS_ENDPOINT_URL, as with the sandbox's export lines.
 """
 
 import os
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from devkit.fake_ecr import FakeEcr
 from devkit.images import make_image
 from ecr_multiarch import cli
-from tests.conftest import ROOT
+from tests.conftest import EVENTS, ROOT
 
 AMD64 = make_image("amd64")
 ARM64 = make_image("arm64", variant="v8")
@@ -86,3 +89,69 @@ def test_a_pipe_that_reads_the_first_line_gets_it_and_nothing_else_is_said(serve
                            env=environment, capture_output=True, text=True, timeout=COMMAND_SECONDS, check=False)
     assert shell.stdout == "golang:1.0: would create the index (the tag does not exist yet); nothing written\n"
     assert shell.stderr == ""
+
+
+# --------------------------------------------------------------------------------------------- an endpoint that is gone
+
+
+@pytest.fixture
+def stopped_sandbox() -> dict[str, str]:
+    """A shell with a sandbox's export lines still set after the sandbox stopped: nothing listens on its port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    environment.update({"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_REGION": "us-east-1",
+                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
+                        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"})
+    return environment
+
+
+@pytest.mark.parametrize("argv", [["plan", "golang:1.0"], ["reconcile", "--dry-run"],
+                                  ["assemble", "123456789012.dkr.ecr.us-east-1.amazonaws.com/golang:1.0"],
+                                  ["invoke", str(EVENTS / "push-arm64.json")]])
+def test_a_stopped_sandbox_fails_at_once_naming_its_endpoint(stopped_sandbox: dict[str, str], argv: list[str]) -> None:
+    started = time.monotonic()
+    result = subprocess.run(program(*argv), cwd=ROOT, env=stopped_sandbox, capture_output=True, text=True,
+                            timeout=COMMAND_SECONDS, check=False)
+    elapsed = time.monotonic() - started
+    endpoint = stopped_sandbox["AWS_ENDPOINT_URL"]
+    assert result.returncode == cli.EXIT_USAGE
+    assert result.stderr == (
+        f"ecr-multiarch: error: cannot connect to {endpoint} (from AWS_ENDPOINT_URL: Connection refused): it points "
+        "at this machine, as the sandbox's export lines do: is `make sandbox` still running? Start it again and "
+        "paste its new export lines, or `unset AWS_ENDPOINT_URL` to use AWS\n")
+    assert elapsed < 10, elapsed  # botocore's retries alone took 20-30 s; one refused connection takes none
+
+
+def test_a_refused_connection_is_tried_once_not_retried(
+    stopped_sandbox: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, value in stopped_sandbox.items():
+        monkeypatch.setenv(name, value)
+    sent: list[str] = []
+    opened = cli.open_session
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        session = opened(*args, **kwargs)
+        session.events.register("before-send", lambda request, **_: sent.append(request.url))
+        return session
+
+    monkeypatch.setattr(cli, "open_session", counting)
+    assert cli.main(["plan", "golang:1.0"]) == cli.EXIT_USAGE
+    assert sent == [stopped_sandbox["AWS_ENDPOINT_URL"] + "/"]  # one attempt (STS, the first call), no retry
+    assert "is `make sandbox` still running?" in capsys.readouterr().err
+
+
+def test_once_the_endpoint_has_answered_a_failed_connection_is_retried_as_in_the_functions(served: FakeEcr) -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    from ecr_multiarch.aws_session import EndpointWatch
+
+    watch = EndpointWatch({"AWS_ENDPOINT_URL": served.endpoint_url or ""})
+    refused = EndpointConnectionError(endpoint_url=f"{served.endpoint_url}/")
+    with pytest.raises(cli.AwsConfigurationError, match="is `make sandbox` still running"):
+        watch.needs_retry(caught_exception=refused)
+    watch.after_call()
+    assert watch.needs_retry(caught_exception=refused) is None  # botocore's retry handler decides
+    assert EndpointWatch({}).needs_retry(caught_exception=None) is None  # an answer (throttling…): not ours

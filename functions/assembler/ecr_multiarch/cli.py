@@ -32,6 +32,7 @@ from .aws_session import (
     AwsConfigurationError,
     CredentialWatch,
     caller_account,
+    check_reachable,
     open_session,
     profile_region,
     require_credentials,
@@ -848,6 +849,7 @@ def _function_environment(args: argparse.Namespace, event: Any, *, needs_aws: bo
         session = open_session(args.profile, overrides["AWS_REGION"], watch=watch)
         if needs_aws:
             require_credentials(session)
+            check_reachable(session.client("ecr").meta.endpoint_url, os.environ)  # the handler's, as configured
         import boto3
 
         boto3.DEFAULT_SESSION = session
