@@ -5,12 +5,16 @@ The ECR here is the fake as a real server on 127.0.0.1 (FakeEcr(server=True)), w
 through AWS_ENDPOINT_URL, as with the sandbox's export lines.
 """
 
+import json
 import os
+import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +22,7 @@ import pytest
 from devkit.fake_ecr import FakeEcr
 from devkit.images import make_image
 from ecr_multiarch import cli
-from tests.conftest import EVENTS, ROOT
+from tests.conftest import EVENTS, ROOT, load_event
 
 AMD64 = make_image("amd64")
 ARM64 = make_image("arm64", variant="v8")
@@ -155,3 +159,45 @@ def test_once_the_endpoint_has_answered_a_failed_connection_is_retried_as_in_the
     watch.after_call()
     assert watch.needs_retry(caught_exception=refused) is None  # botocore's retry handler decides
     assert EndpointWatch({}).needs_retry(caught_exception=None) is None  # an answer (throttling…): not ours
+
+
+# --------------------------------------------------------------------------------------------- invoke --timeout
+
+
+def test_invoke_past_its_timeout_is_reported_timed_out_as_lambda_does(served: FakeEcr, tmp_path: Path) -> None:
+    event = tmp_path / "push.json"
+    event.write_text(json.dumps(load_event("push-arm64.json", image_tag="1.0-arm64", image_digest=ARM64.digest)))
+    served.blob_server.faults.extend(["slow:20", "slow:20"])  # each config download answers after 20 s
+    started = time.monotonic()
+    result = subprocess.run(program("invoke", str(event), "--timeout", "1"), cwd=ROOT, env=dict(os.environ),
+                            capture_output=True, text=True, timeout=COMMAND_SECONDS, check=False)
+    elapsed = time.monotonic() - started
+    assert result.returncode == cli.EXIT_FAILED, result.stderr
+    response = json.loads(result.stdout)
+    assert response["errorType"] == "Sandbox.Timedout"
+    assert re.fullmatch(r"RequestId: [0-9a-f-]{36} Error: Task timed out after 1\.00 seconds", response["errorMessage"])
+    lines = result.stderr.splitlines()
+    assert re.fullmatch(r"REPORT RequestId: \S+\tDuration: 1\d{3}\.\d\d ms\tMemory Size: 256 MB\tStatus: timeout",
+                        next(line for line in lines if line.startswith("REPORT")))
+    assert re.fullmatch(r"\S+Z [0-9a-f-]{36} Task timed out after 1\.00 seconds", lines[-2])
+    assert lines[-1] == (
+        "ecr-multiarch: error: ecr-multiarch-AssemblerFunction timed out after 1 s, as Lambda would stop it there "
+        "(--timeout 1); what it did until then stays done; give it longer with --timeout (transient: run it again)")
+    assert elapsed < 8, elapsed  # ended at the timeout, not when the downloads it left give up (10 s read timeout)
+    assert served.image_at("golang", "1.0") is None  # stopped before its write
+
+
+def test_invoke_within_its_timeout_returns_the_handlers_result(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ecr_multiarch import handler
+
+    release = threading.Event()
+    monkeypatch.setattr(handler, "lambda_handler", lambda _event, _context: release.wait(5) and {"outcome": "skipped"})
+    try:
+        assert cli.main(["invoke", str(EVENTS / "delete-amd64.json"), "--timeout", "0.2"]) == cli.EXIT_FAILED
+        assert json.loads(capsys.readouterr().out)["errorType"] == "Sandbox.Timedout"
+    finally:
+        release.set()
+    assert cli.main(["invoke", str(EVENTS / "delete-amd64.json"), "--timeout", "5"]) == cli.EXIT_OK
+    assert json.loads(capsys.readouterr().out) == {"outcome": "skipped"}

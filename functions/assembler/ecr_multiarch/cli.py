@@ -18,10 +18,12 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -214,7 +216,9 @@ def _add_local_commands(command: Command) -> None:
     invoke.add_argument("--function", choices=("auto", "assembler", "reconcile"), default="auto",
                         help="which function's handler (default: chosen from the event)")
     invoke.add_argument("--timeout", type=_positive_seconds, metavar="SECONDS",
-                        help="the emulated function timeout (default: 60 for assembler, 900 for reconcile)")
+                        help="the function's timeout, enforced as Lambda does: past it the invocation ends as "
+                        "timed out (Sandbox.Timedout, exit 3) (default: template.yaml's, 60 for the assembler, 900 for "
+                        "reconcile)")
     invoke.set_defaults(run=run_invoke)
 
     demo = command(
@@ -283,7 +287,7 @@ def package_version() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         try:
-            return _main(argv)
+            code = _main(argv)
         finally:
             # Inside the try: what is still buffered (all of a short output) is written here, where a reader that
             # has gone (`| head -1`) can be told apart, not by the interpreter on its way out (a traceback).
@@ -291,6 +295,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _discard_stdout()
         return EXIT_PIPE_CLOSED
+    if argv is None and any(worker.is_alive() for worker in _abandoned):
+        # This process is the program and a timed-out handler still runs: end now, as Lambda ends the sandbox,
+        # rather than wait for it (interpreter exit joins its download threads). In-process callers pass argv.
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 def _discard_stdout() -> None:
@@ -793,6 +803,9 @@ def run_invoke(args: argparse.Namespace) -> int:
         try:
             results = (_invoke_reconcile(event, timeout) if function == "reconcile"
                        else [_invoke_assembler(event, timeout)])
+        except FunctionTimedOutError as timed_out:
+            print(json.dumps(timed_out.response))  # the invocation's response, as Lambda returns it
+            raise
         except Exception:
             if watch.problem:
                 raise AwsConfigurationError(watch.problem) from None
@@ -869,19 +882,55 @@ def _handler_output(module: ModuleType) -> Iterator[None]:
             stream_handler.setStream(previous)
 
 
+class FunctionTimedOutError(TransientError):
+    """The handler outran --timeout: reported as Lambda reports it; ``response`` is what the invoke returns."""
+
+    def __init__(self, context: LocalLambdaContext) -> None:
+        seconds = context.timeout_seconds
+        super().__init__(f"{context.function_name} timed out after {seconds:g} s, as Lambda would stop it there "
+                         f"(--timeout {seconds:g}); what it did until then stays done; give it longer with --timeout")
+        self.response = {"errorType": "Sandbox.Timedout",
+                         "errorMessage": f"RequestId: {context.aws_request_id} Error: Task timed out after "
+                                         f"{seconds:.2f} seconds"}
+
+
+# Handlers that outran their timeout and still run (a thread cannot be stopped from outside): the program ends
+# without waiting for them, as Lambda ends the sandbox (main).
+_abandoned: list[threading.Thread] = []
+
+
 def _run_handler(handler: Callable[[Any, Any], dict[str, Any]], event: Any,
                  context: LocalLambdaContext) -> dict[str, Any]:
-    """One invocation, framed on stderr by the START / END / REPORT lines Lambda (and `sam local invoke`) print."""
+    """One invocation, framed on stderr by the START / END / REPORT lines Lambda (and `sam local invoke`) print,
+    in a thread of its own so that the function's timeout ends the invocation whatever the handler is waiting on."""
     request = context.aws_request_id
     print(f"START RequestId: {request} Version: {context.function_version}", file=sys.stderr)
     started = time.monotonic()
-    try:
-        return handler(event, context)
-    finally:
-        elapsed = (time.monotonic() - started) * 1000
-        print(f"END RequestId: {request}", file=sys.stderr)
-        print(f"REPORT RequestId: {request}\tDuration: {elapsed:.2f} ms\tMemory Size: {context.memory_limit_in_mb} MB",
-              file=sys.stderr)
+    finished: dict[str, Any] = {}
+
+    def invocation() -> None:
+        try:
+            finished["result"] = handler(event, context)
+        except BaseException as error:  # handed to the calling thread, raised there
+            finished["error"] = error
+
+    worker = threading.Thread(target=invocation, name=f"invocation-{request}", daemon=True)
+    worker.start()
+    worker.join(context.timeout_seconds)
+    elapsed = (time.monotonic() - started) * 1000
+    timed_out = worker.is_alive()
+    print(f"END RequestId: {request}", file=sys.stderr)
+    print(f"REPORT RequestId: {request}\tDuration: {elapsed:.2f} ms\tMemory Size: {context.memory_limit_in_mb} MB"
+          + ("\tStatus: timeout" if timed_out else ""), file=sys.stderr)
+    if timed_out:
+        _abandoned.append(worker)
+        stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        print(f"{stamp} {request} Task timed out after {context.timeout_seconds:.2f} seconds", file=sys.stderr)
+        raise FunctionTimedOutError(context)
+    if "error" in finished:
+        raise finished["error"]
+    result: dict[str, Any] = finished["result"]
+    return result
 
 
 def _invoke_assembler(event: Any, timeout: float) -> dict[str, Any]:
