@@ -156,8 +156,11 @@ def test_once_the_endpoint_has_answered_a_failed_connection_is_retried_as_in_the
     refused = EndpointConnectionError(endpoint_url=f"{served.endpoint_url}/")
     with pytest.raises(cli.AwsConfigurationError, match="is `make sandbox` still running"):
         watch.needs_retry(caught_exception=refused)
-    watch.after_call()
+    elsewhere = EndpointConnectionError(endpoint_url="http://127.0.0.1:9/")
+    watch.after_call(http_response=type("Answer", (), {"url": f"{served.endpoint_url}/"})())
     assert watch.needs_retry(caught_exception=refused) is None  # botocore's retry handler decides
+    with pytest.raises(cli.AwsConfigurationError, match=r"127\.0\.0\.1:9 "):
+        watch.needs_retry(caught_exception=elsewhere)  # another endpoint (STS answered, ECR's set apart) is not
     assert EndpointWatch({}).needs_retry(caught_exception=None) is None  # an answer (throttling…): not ours
 
 

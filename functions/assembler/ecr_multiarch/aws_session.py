@@ -142,24 +142,32 @@ LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 @dataclass
 class EndpointWatch:
-    """botocore hooks on the CLI's sessions: a connection that fails before the endpoint has ever answered fails the
-    command at once, naming the endpoint, instead of after botocore's retries (the functions' policy: 6 attempts
-    with backoff, 20-30 s of silence for a stopped sandbox). Once it has answered, a failed connection is a blip,
-    and retried as in the functions."""
+    """botocore hooks on the CLI's sessions: a connection to an endpoint that has not answered yet in this run fails
+    the command at once, naming the endpoint, instead of after botocore's retries (the functions' policy: 6
+    attempts with backoff, 20-30 s of silence for a stopped sandbox). Once an endpoint has answered, a failed
+    connection to it is a blip, and retried as in the functions. Endpoints are told apart by host and port (STS and
+    ECR may be configured apart)."""
 
     environ: Mapping[str, str]
-    answered: bool = False
+    answered: set[str] = field(default_factory=set)
 
-    def after_call(self, **_: Any) -> None:
-        self.answered = True  # any HTTP answer, an error response included
+    def after_call(self, http_response: Any = None, **_: Any) -> None:
+        from urllib.parse import urlsplit
+
+        # Any HTTP answer, an error response included.
+        self.answered.add(urlsplit(str(getattr(http_response, "url", ""))).netloc)
 
     def needs_retry(self, caught_exception: Exception | None = None, **_: Any) -> None:
+        from urllib.parse import urlsplit
+
         from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError
 
-        if self.answered or not isinstance(caught_exception, EndpointConnectionError | ConnectTimeoutError):
-            return  # botocore's own retry handler decides
-        raise unreachable_error(str(caught_exception.kwargs.get("endpoint_url", "")), self.environ,
-                                _cause(caught_exception))
+        if not isinstance(caught_exception, EndpointConnectionError | ConnectTimeoutError):
+            return  # an answer (throttling, a 500…) or another error: botocore's own retry handler decides
+        endpoint_url = str(caught_exception.kwargs.get("endpoint_url", ""))
+        if urlsplit(endpoint_url).netloc in self.answered:
+            return
+        raise unreachable_error(endpoint_url, self.environ, _cause(caught_exception))
 
 
 def _cause(error: BaseException) -> str:
