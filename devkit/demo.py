@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+from devkit.offline import offline_aws_environment
+
 ROOT = Path(__file__).resolve().parent.parent
 VERSION = "1.19.2-alpine"
 EXIT_USAGE = 2
@@ -59,7 +61,9 @@ def function_environment(args: argparse.Namespace) -> Iterator[None]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    with function_environment(args):
+    # Whatever AWS configuration the shell holds (a sandbox's export lines, a profile), the demo writes only to its
+    # own in-memory ECR.
+    with offline_aws_environment(), function_environment(args):
         from ecr_multiarch.settings import Settings, SettingsError
 
         try:

@@ -12,11 +12,17 @@ a sweep meets. Prints the ``export`` lines that point the AWS SDK (and so ``ecr-
 from __future__ import annotations
 
 import argparse
+import shutil
 import signal
 import sys
 import time
+from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
+
+from devkit.offline import offline_aws_environment
+
+CHECKOUT = Path(__file__).resolve().parent.parent
 
 REPOSITORY = "golang"
 
@@ -57,14 +63,34 @@ def seed(ecr: Any) -> None:
     ecr.calls.clear()
 
 
+# Unset by the pasted lines: an explicit profile makes the SDK ignore credentials from the environment; a service's
+# own endpoint (AWS_ENDPOINT_URL_ECR, _STS) wins over AWS_ENDPOINT_URL; the last one makes the SDK ignore both.
+UNSET = ("AWS_PROFILE", "AWS_ENDPOINT_URL_ECR", "AWS_ENDPOINT_URL_STS", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+
+# What the banner suggests trying, in an order where each runs as printed and exits 0 (tests/functional/
+# test_sandbox.py runs every one of them).
+TRY = ("plan golang:1.19.2-alpine", "assemble golang:1.19.2-alpine", "reconcile --dry-run", "reconcile",
+       "invoke events/push-arm64.json", "invoke events/schedule/scheduled-event.json")
+
+
 def export_lines(endpoint_url: str, region: str) -> list[str]:
-    """What to paste into another shell: the SDK's endpoint, region and (fake) credentials. AWS_PROFILE is unset
-    because an explicit profile makes the SDK ignore credentials from the environment."""
+    """What to paste into another shell: the SDK's endpoint, region and (fake) credentials."""
     return [
         f"export AWS_ENDPOINT_URL={endpoint_url} AWS_REGION={region} AWS_DEFAULT_REGION={region} "
         "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN=testing",
-        "unset AWS_PROFILE",
+        "unset " + " ".join(UNSET),
     ]
+
+
+def program(checkout: Path = CHECKOUT) -> str:
+    """The command as it runs from the checkout root: the ecr-multiarch script beside this Python (the checkout's
+    .venv/bin, which is not on PATH), else the one on PATH, else this Python with -m."""
+    script = Path(sys.executable).parent / "ecr-multiarch"
+    if script.is_file():
+        return str(script.relative_to(checkout)) if script.is_relative_to(checkout) else str(script)
+    if shutil.which("ecr-multiarch"):
+        return "ecr-multiarch"
+    return f"{sys.executable} -m ecr_multiarch.cli"
 
 
 def _banner(endpoint_url: str, region: str, out: TextIO, container_url: str | None = None) -> None:
@@ -77,12 +103,9 @@ def _banner(endpoint_url: str, region: str, out: TextIO, container_url: str | No
     print(f"# Repository '{REPOSITORY}' holds:", file=out)
     for version, state, expected in SEEDED:
         print(f"#   {version:<15} {state}  -> {expected}", file=out)
-    print("# Then try:", file=out)
-    for command in ("ecr-multiarch plan golang:1.19.2-alpine", "ecr-multiarch assemble golang:1.19.2-alpine",
-                    "ecr-multiarch reconcile --dry-run", "ecr-multiarch reconcile",
-                    "ecr-multiarch invoke events/push-arm64.json",
-                    "ecr-multiarch invoke events/schedule/scheduled-event.json"):
-        print(f"#   {command}", file=out)
+    print(f"# Then try, from the checkout root ({CHECKOUT}):", file=out)
+    for command in TRY:
+        print(f"#   {program()} {command}", file=out)
     print("# Serving until Ctrl-C (state is in memory and goes with it).", file=out, flush=True)
 
 
@@ -107,7 +130,10 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     from devkit.fake_ecr import REGION, FakeEcr
 
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    with FakeEcr(server=True, host=args.host, port=args.port, public_host=args.public_host) as ecr:
+    # The shell's own AWS configuration (another sandbox's exports, AWS_ENDPOINT_URL_ECR…) must not take the seed
+    # elsewhere: only the endpoint FakeEcr sets applies in here.
+    with offline_aws_environment(), FakeEcr(server=True, host=args.host, port=args.port,
+                                            public_host=args.public_host) as ecr:
         seed(ecr)
         assert ecr.endpoint_url is not None
         port = ecr.endpoint_url.rsplit(":", 1)[1]

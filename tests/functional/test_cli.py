@@ -124,6 +124,79 @@ def test_plan_of_a_missing_repository_is_rejected(ecr: FakeEcr, run: Any) -> Non
     assert result.code == 1 and "does not exist" in result.out
 
 
+def test_plan_of_a_version_with_no_tag_at_all_is_an_error_naming_the_nearest_versions(ecr: FakeEcr, run: Any) -> None:
+    push_version(ecr, "1.19.2-alpine")
+    ecr.push("golang", "1.20-alpine-amd64", AMD64)
+    ecr.calls.clear()
+    result = run("plan", "golang:9.9.9-alpine")
+    assert result.code == 1  # as a missing repository: a typo fails the CI job instead of waiting forever
+    assert result.out == (
+        "golang:9.9.9-alpine: no such version: none of its tags (9.9.9-alpine-amd64, 9.9.9-alpine-arm64, "
+        "9.9.9-alpine) exists in golang; nearest versions there: 1.19.2-alpine, 1.20-alpine\n")
+    assert ecr.operations() == ["batch_get_image", "list_tags_for_resource", "list_images"]  # listed only now
+    document = run("plan", "golang:1.19.3-alpine", "--json").json()
+    assert (document["outcome"], document["decision"], document["nearby"]) == (
+        "rejected", "absent", ["1.19.2-alpine", "1.20-alpine"])
+    assert "missing" not in document and "incomplete" not in document
+
+    waiting = run("plan", "golang:1.20-alpine", "--json")  # one arch tag exists: the version does, it waits
+    assert waiting.code == 0 and waiting.json()["decision"] == "waiting"
+    assert "nearby" not in waiting.json()
+
+
+def test_assemble_of_a_version_with_no_tag_at_all_writes_nothing_and_exits_1(ecr: FakeEcr, run: Any) -> None:
+    push_version(ecr, "1.0")
+    ecr.calls.clear()
+    result = run("assemble", "golang:1.1")
+    assert result.code == 1
+    assert result.out == ("rejected   golang:1.1  no such version: none of its tags (1.1-amd64, 1.1-arm64, 1.1) "
+                          "exists in golang; nearest versions there: 1.0\n")
+    assert run("assemble", "golang:1.1", "--json").json()["nearby"] == ["1.0"]
+    assert "put_image" not in ecr.operations()
+
+
+def test_a_version_tag_alone_is_a_version_that_waits(ecr: FakeEcr, run: Any) -> None:
+    ecr.push("golang", "1.0", AMD64)  # a plain single-arch push at the version tag: not a typo
+    assert run("plan", "golang:1.0", "--json").json()["decision"] == "waiting"
+
+
+def test_a_repository_with_its_own_architectures_is_judged_by_them(ecr: FakeEcr, run: Any) -> None:
+    ecr.client.tag_resource(resourceArn="arn:aws:ecr:us-east-1:123456789012:repository/golang",
+                            tags=[{"Key": "ecr-multiarch:architectures", "Value": "armv7"}])
+    ecr.push("golang", "1.0-amd64", AMD64)  # of no concern to this repository
+    ecr.push("golang", "2.0-armv7", make_image("arm", variant="v7"))
+    # The first read asks for the function's arch tags (2.0-amd64, 2.0-arm64): none exists, yet 2.0 does.
+    assert run("plan", "golang:2.0", "--json").json()["decision"] == "create"
+    absent = run("plan", "golang:1.0", "--json").json()  # only an arch tag the repository does not require
+    assert absent["decision"] == "absent" and absent["reason"].startswith(
+        "no such version: none of its tags (1.0-armv7, 1.0) exists in golang")
+
+
+def test_a_version_in_an_empty_repository_says_so(ecr: FakeEcr, run: Any) -> None:
+    result = run("plan", "golang:1.0")
+    assert result.code == 1
+    assert result.out.endswith("exists in golang; the repository holds no tags\n")
+
+
+@pytest.mark.parametrize("refusal", ["permanent", "access denied"])
+def test_no_version_and_no_permission_to_list_still_fails_saying_why_nothing_is_named(
+    ecr: FakeEcr, run: Any, monkeypatch: pytest.MonkeyPatch, refusal: str
+) -> None:
+    from ecr_multiarch.aws_session import AwsConfigurationError
+    from ecr_multiarch.errors import PermanentError
+
+    error = PermanentError if refusal == "permanent" else AwsConfigurationError  # the latter: the credential watch's
+
+    def refused(*_args: Any) -> Any:
+        raise error("ListImages on golang: AccessDeniedException: not authorized")
+
+    monkeypatch.setattr("ecr_multiarch.adapters.ecr.EcrRegistry.list_tags", refused)
+    result = run("plan", "golang:1.0")
+    assert result.code == 1
+    assert result.out.endswith("exists in golang; its other versions could not be listed (ListImages on golang: "
+                               "AccessDeniedException: not authorized)\n")
+
+
 # --------------------------------------------------------------------------------------------- assemble
 
 

@@ -47,7 +47,9 @@ def _read_banner(process: subprocess.Popen[str]) -> list[str]:
 def _exported(lines: list[str]) -> dict[str, str]:
     """What a shell would hold after pasting the export / unset lines."""
     environment = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-    environment["AWS_PROFILE"] = "someone-elses"  # unset by the pasted lines
+    environment["AWS_PROFILE"] = "someone-elses"  # unset by the pasted lines, as are these
+    environment["AWS_ENDPOINT_URL_ECR"] = environment["AWS_ENDPOINT_URL_STS"] = "http://127.0.0.1:9"
+    environment["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"] = "true"
     for line in lines:
         if line.startswith("#"):
             continue  # a shell comment
@@ -89,7 +91,7 @@ def test_the_banner_gives_the_export_lines_and_what_is_seeded(sandbox: dict[str,
     assert re.fullmatch(r"export AWS_ENDPOINT_URL=http://127\.0\.0\.1:\d+ AWS_REGION=us-east-1 "
                         r"AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
                         r"AWS_SESSION_TOKEN=testing", exports[0])
-    assert "unset AWS_PROFILE" in lines
+    assert "unset AWS_PROFILE AWS_ENDPOINT_URL_ECR AWS_ENDPOINT_URL_STS AWS_IGNORE_CONFIGURED_ENDPOINT_URLS" in lines
     assert all(line.startswith(("export ", "unset ", "# ")) for line in lines)  # the whole banner pastes into a shell
     assert "AWS_PROFILE" not in sandbox["environment"]
 
@@ -132,6 +134,22 @@ def test_plan_assemble_reconcile_and_invoke_work_offline(sandbox: dict[str, Any]
         result = cli(sandbox, "invoke", str(EVENTS / name))
         assert result.returncode == 0, (name, result.stderr)
         assert json.loads(result.stdout)["outcome"] in {"unchanged", "skipped"}
+
+
+def test_every_command_the_banner_suggests_runs_as_printed_from_the_checkout_root(sandbox: dict[str, Any]) -> None:
+    suggested = [line.removeprefix("#").strip() for line in sandbox["lines"]
+                 if re.match(r"#\s+\S*ecr-multiarch ", line)]
+    assert [line.split(" ", 1)[0] for line in suggested] == [".venv/bin/ecr-multiarch"] * 6  # not on PATH
+    assert f"# Then try, from the checkout root ({ROOT}):" in sandbox["lines"]
+    # A shell that has no ecr-multiarch on PATH, as a new user's has not.
+    environment = dict(sandbox["environment"])
+    environment["PATH"] = os.pathsep.join(entry for entry in environment.get("PATH", "").split(os.pathsep)
+                                          if ".venv" not in entry)
+    for line in suggested:
+        result = subprocess.run(["sh", "-c", line], cwd=ROOT, env=environment, capture_output=True, text=True,
+                                timeout=COMMAND_SECONDS, check=False)
+        assert result.returncode == 0, (line, result.stderr)
+        assert result.stdout.strip(), line
 
 
 def test_ctrl_c_stops_it_cleanly() -> None:

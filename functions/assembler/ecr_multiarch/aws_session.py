@@ -10,6 +10,7 @@ CLI only: the Lambda functions get their region and credentials from the runtime
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -87,6 +88,9 @@ def open_session(profile: str | None, region: str | None, *, watch: CredentialWa
     except ProfileNotFound as error:
         raise AwsConfigurationError(f"{error}: check --profile / AWS_PROFILE ({CREDENTIALS_ADVICE})") from None
     session.events.register("after-call", watch)
+    endpoints = EndpointWatch(os.environ)
+    session.events.register("after-call", endpoints.after_call)
+    session.events.register("needs-retry", endpoints.needs_retry)
     return session
 
 
@@ -129,3 +133,103 @@ def require_credentials(session: boto3.session.Session) -> None:
             f"`aws sso login --profile {session.profile_name}`, then try again") from None
     except unusable as error:
         raise AwsConfigurationError(f"AWS credentials cannot be used ({error}); {CREDENTIALS_ADVICE}") from None
+
+
+# How long invoke waits for a configured endpoint to accept a connection (check_reachable).
+PROBE_SECONDS = 3.0
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+@dataclass
+class EndpointWatch:
+    """botocore hooks on the CLI's sessions: a connection to an endpoint that has not answered yet in this run fails
+    the command at once, naming the endpoint, instead of after botocore's retries (the functions' policy: 6
+    attempts with backoff, 20-30 s of silence for a stopped sandbox). Once an endpoint has answered, a failed
+    connection to it is a blip, and retried as in the functions. Endpoints are told apart by host and port (STS and
+    ECR may be configured apart)."""
+
+    environ: Mapping[str, str]
+    answered: set[str] = field(default_factory=set)
+
+    def after_call(self, http_response: Any = None, **_: Any) -> None:
+        from urllib.parse import urlsplit
+
+        # Any HTTP answer, an error response included.
+        self.answered.add(urlsplit(str(getattr(http_response, "url", ""))).netloc)
+
+    def needs_retry(self, caught_exception: Exception | None = None, **_: Any) -> None:
+        from urllib.parse import urlsplit
+
+        from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError
+
+        if not isinstance(caught_exception, EndpointConnectionError | ConnectTimeoutError):
+            return  # an answer (throttling, a 500…) or another error: botocore's own retry handler decides
+        endpoint_url = str(caught_exception.kwargs.get("endpoint_url", ""))
+        if urlsplit(endpoint_url).netloc in self.answered:
+            return
+        raise unreachable_error(endpoint_url, self.environ, _cause(caught_exception))
+
+
+def _cause(error: BaseException) -> str:
+    """The socket's own words (Connection refused, Name or service not known), deep in urllib3's chain."""
+    seen: BaseException | None = error.kwargs.get("error") if hasattr(error, "kwargs") else error
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.strerror:
+            return seen.strerror
+        seen = seen.__cause__ or seen.__context__
+    return "timed out" if "timeout" in type(error).__name__.lower() else "no connection"
+
+
+def check_reachable(endpoint_url: str, environ: Mapping[str, str]) -> None:
+    """One TCP connection to a configured endpoint (AWS_ENDPOINT_URL…, not AWS's own), closed at once: for invoke,
+    whose handlers build their clients where EndpointWatch cannot hook. Skipped behind a proxy (it connects)."""
+    import socket
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(endpoint_url)
+    host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+    if _is_aws(host) or (parts.scheme in urllib.request.getproxies() and not urllib.request.proxy_bypass(host)):
+        return
+    try:
+        socket.create_connection((host, port), timeout=PROBE_SECONDS).close()
+    except TimeoutError:
+        raise unreachable_error(endpoint_url, environ, f"no answer within {PROBE_SECONDS:g} s") from None
+    except OSError as error:
+        raise unreachable_error(endpoint_url, environ, error.strerror or str(error)) from None
+
+
+def _is_aws(host: str) -> bool:
+    return host.endswith((".amazonaws.com", ".amazonaws.com.cn"))
+
+
+def unreachable_error(endpoint_url: str, environ: Mapping[str, str], reason: str) -> Exception:
+    """What to say about an endpoint that does not answer: a configured one (the sandbox's, a local stand-in) is a
+    configuration problem, exit 2; AWS's own is the network's, transient, exit 3."""
+    from urllib.parse import urlsplit
+
+    from .errors import TransientError
+
+    parts = urlsplit(endpoint_url)
+    endpoint, host = f"{parts.scheme}://{parts.netloc}", parts.hostname or ""
+    if _is_aws(host):
+        return TransientError(f"cannot connect to {endpoint} ({reason}): check the network (or the proxy: "
+                              "HTTPS_PROXY)")
+    variable = _variable_naming(parts.netloc, environ)
+    source, undo = (variable, f"`unset {variable}`") if variable else (
+        "the profile's endpoint_url", "remove endpoint_url from the profile")
+    message = f"cannot connect to {endpoint} (from {source}: {reason})"
+    if host in LOOPBACK_HOSTS or host.startswith("127."):
+        return AwsConfigurationError(
+            f"{message}: it points at this machine, as the sandbox's export lines do: is `make sandbox` still "
+            f"running? Start it again and paste its new export lines, or {undo} to use AWS")
+    return AwsConfigurationError(f"{message}: is the service there running? Or {undo} to use AWS")
+
+
+def _variable_naming(netloc: str, environ: Mapping[str, str]) -> str | None:
+    """The AWS_ENDPOINT_URL_<SERVICE> (first) or AWS_ENDPOINT_URL that names this host and port, if one does."""
+    from urllib.parse import urlsplit
+
+    names = sorted((name for name in environ if name.startswith("AWS_ENDPOINT_URL")),
+                   key=lambda name: (name == "AWS_ENDPOINT_URL", name))
+    return next((name for name in names if urlsplit(environ[name]).netloc == netloc), None)

@@ -18,10 +18,12 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -32,6 +34,7 @@ from .aws_session import (
     AwsConfigurationError,
     CredentialWatch,
     caller_account,
+    check_reachable,
     open_session,
     profile_region,
     require_credentials,
@@ -60,6 +63,7 @@ from .settings import Settings, SettingsError
 if TYPE_CHECKING:
     from .adapters.ecr import EcrRegistry
     from .assembler import Assembler
+    from .ports import StoredManifest
 
 PROGRAM = "ecr-multiarch"
 
@@ -67,6 +71,9 @@ EXIT_OK = 0
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
 EXIT_FAILED = 3
+# As a shell reports a command a signal ended: 128 + SIGINT (Ctrl-C), 128 + SIGPIPE (stdout's reader went away).
+EXIT_INTERRUPTED = 130
+EXIT_PIPE_CLOSED = 141
 
 # ClientError codes that mean "your credentials or permissions", not "try again".
 _CONFIGURATION_ERROR_CODES = frozenset({
@@ -87,9 +94,12 @@ class UsageError(Exception):
 _EPILOG = f"""\
 exit codes:
   {EXIT_OK}  done; nothing rejected (waiting versions are not errors)
-  {EXIT_REJECTED}  something was rejected (mislabelled tag, single-arch image at a version tag, missing repository…)
+  {EXIT_REJECTED}  something was rejected (mislabelled tag, single-arch image at a version tag, missing repository,
+     a version with no tag at all…)
   {EXIT_USAGE}  usage or configuration error (bad arguments or settings, no region or credentials, access denied)
   {EXIT_FAILED}  a transient failure (throttling, network, a tag that kept changing): run it again
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C)
+  {EXIT_PIPE_CLOSED}  stdout's reader stopped reading (`| head -1`): the rest of the output is dropped, quietly
 
 environment (the functions' own settings):
   REQUIRED_ARCHITECTURES   tag suffixes that must all exist, in index order (default amd64,arm64)
@@ -150,8 +160,9 @@ def _add_registry_commands(command: Command) -> None:
     plan = command(
         "plan", "print the index that would be written, its digest and the decision; write nothing",
         "Read the version's architecture tags and print the exact index bytes that would be written at "
-        "REPOSITORY:VERSION, their digest, and the decision (create, update, unchanged, waiting, rejected). "
-        "Nothing is written, whatever DRY_RUN says.",
+        "REPOSITORY:VERSION, their digest, and the decision (create, update, unchanged, waiting, rejected; absent "
+        "when no tag of the version exists: exit 1, naming the nearest versions). Nothing is written, whatever "
+        "DRY_RUN says.",
         f"  {PROGRAM} plan golang:1.19.2-alpine\n  {PROGRAM} plan golang:1.19.2-alpine --json | jq .index\n"
         f"  {PROGRAM} plan 123456789012.dkr.ecr.us-east-1.amazonaws.com/golang:1.19.2-alpine --region us-east-1\n",
     )
@@ -205,7 +216,9 @@ def _add_local_commands(command: Command) -> None:
     invoke.add_argument("--function", choices=("auto", "assembler", "reconcile"), default="auto",
                         help="which function's handler (default: chosen from the event)")
     invoke.add_argument("--timeout", type=_positive_seconds, metavar="SECONDS",
-                        help="the emulated function timeout (default: 60 for assembler, 900 for reconcile)")
+                        help="the function's timeout, enforced as Lambda does: past it the invocation ends as "
+                        "timed out (Sandbox.Timedout, exit 3) (default: template.yaml's, 60 for the assembler, 900 for "
+                        "reconcile)")
     invoke.set_defaults(run=run_invoke)
 
     demo = command(
@@ -272,6 +285,35 @@ def package_version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        try:
+            code = _main(argv)
+        finally:
+            # Inside the try: what is still buffered (all of a short output) is written here, where a reader that
+            # has gone (`| head -1`) can be told apart, not by the interpreter on its way out (a traceback).
+            sys.stdout.flush()
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_PIPE_CLOSED
+    if argv is None and any(worker.is_alive() for worker in _abandoned):
+        # This process is the program and a timed-out handler still runs: end now, as Lambda ends the sandbox,
+        # rather than wait for it (interpreter exit joins its download threads). In-process callers pass argv.
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def _discard_stdout() -> None:
+    """The reader of stdout is gone: the rest of the output goes to devnull, so that nothing left in the buffer
+    raises again at exit (the recipe of Python's signal module docs, "Note on SIGPIPE")."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    # No file under stdout (an in-process caller's capture): nothing is flushed to a pipe at exit either.
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.verbose and args.command not in {"demo", "invoke", "sandbox"}:  # those have their own logging
         _log_steps_to_stderr()
@@ -283,7 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TransientError as error:
         return _fail(f"{error} (transient: run it again)", EXIT_FAILED)
     except KeyboardInterrupt:
-        return _fail("interrupted", 130)
+        return _fail("interrupted", EXIT_INTERRUPTED)
     except Exception as error:
         return _aws_error(error)
 
@@ -439,18 +481,10 @@ def run_plan(args: argparse.Namespace) -> int:
     reference, version = parse_version_reference(args.reference, tuple(settings.suffixes))  # the one tag grammar
     repository = reference.repository
     ecr = _ecr(args, reference)
-    registry = ecr.registry
-    assembler = _assembler(registry, settings)
-    try:
-        # The assembler's first read, done here so the plan knows whether the version tag exists; passed on as
-        # ``prefetched``, so the plan costs exactly the calls an assembly would.
-        current = registry.get_manifests(repository, assembler.version_tags(version))
-    except PermanentError as error:
-        current = {}
-        outcome = Outcome(OutcomeKind.REJECTED, repository, version, reason=str(error))
-    else:
-        outcome = assembler.assemble(repository, version, prefetched=current)
-    decision = {
+    assembler = _assembler(ecr.registry, settings)
+    decided = _decide(ecr.registry, assembler, repository, version)
+    outcome, current = decided.outcome, decided.current
+    decision = "absent" if decided.nearby is not None else {
         OutcomeKind.PLANNED: "update" if version in current else "create",
     }.get(outcome.kind, outcome.kind.value)
     tags_by_digest = {str(manifest.digest): tag for tag, manifest in current.items() if tag != version}
@@ -460,6 +494,8 @@ def run_plan(args: argparse.Namespace) -> int:
         document = {**outcome.to_json(), "decision": decision}
         if outcome.kind is OutcomeKind.WAITING:
             document["incomplete"] = incomplete[0].to_json() if incomplete else None
+        if decided.nearby is not None:
+            document["nearby"] = decided.nearby
         if outcome.index is not None:
             document["index"] = outcome.index.to_json()
             document["manifest"] = outcome.index.body.decode("ascii")
@@ -470,6 +506,50 @@ def run_plan(args: argparse.Namespace) -> int:
         print(_plan_text(outcome, decision, tags_by_digest))
         print("\n".join(incomplete_lines(incomplete, finder.threshold)), end="\n" if incomplete else "")
     return _exit_code([outcome.kind.value])
+
+
+@dataclass(frozen=True)
+class _Decided:
+    """One version's outcome, with the first read under it (which of the version's tags exist); ``nearby`` is set
+    only for a version with no tag at all: the versions the repository holds that look most like it."""
+
+    outcome: Outcome
+    current: Mapping[str, StoredManifest]
+    nearby: list[str] | None = None
+
+
+def _decide(registry: EcrRegistry, assembler: Assembler, repository: str, version: str, *,
+            force: bool = False) -> _Decided:
+    """What plan and assemble print: the assembler's outcome, except that a version none of whose tags exists is
+    rejected (exit 1, as a missing repository is) instead of waiting: a typo must fail a CI job, not pass it."""
+    try:
+        # The assembler's first read, done here so the CLI knows which of the version's tags exist; passed on as
+        # ``prefetched``, so it costs exactly the calls an assembly would.
+        current = registry.get_manifests(repository, assembler.version_tags(version))
+    except PermanentError as error:
+        return _Decided(Outcome(OutcomeKind.REJECTED, repository, version, reason=str(error)), {})
+    outcome = assembler.assemble(repository, version, prefetched=current, force=force)
+    if outcome.kind is not OutcomeKind.WAITING or version in current:
+        return _Decided(outcome, current)
+    arch_tags = assembler.version_tags(version, repository)[:-1]  # the repository's own set, read by the assembly
+    if set(outcome.missing) != set(arch_tags):
+        return _Decided(outcome, current)
+    nearby, listing_problem = _nearby_versions(registry, repository, version, assembler.settings.suffixes)
+    reason = (f"no such version: none of its tags ({', '.join([*arch_tags, version])}) exists in {repository}; "
+              + (listing_problem or (f"nearest versions there: {', '.join(nearby)}" if nearby
+                                     else "the repository holds no tags")))
+    return _Decided(Outcome(OutcomeKind.REJECTED, repository, version, reason=reason), current, nearby)
+
+
+def _nearby_versions(registry: EcrRegistry, repository: str, version: str,
+                     suffixes: Iterable[str]) -> tuple[list[str], str | None]:
+    """(the nearest versions, None), or ([], why they could not be listed): the hint must not hide the error."""
+    from .nearby import nearest_versions
+
+    try:
+        return nearest_versions(version, registry.list_tags(repository), suffixes), None
+    except (PermanentError, TransientError, AwsConfigurationError) as error:
+        return [], f"its other versions could not be listed ({error})"
 
 
 def _incomplete_finder(ecr: _Ecr, assembler: Assembler) -> IncompleteVersionFinder:
@@ -498,6 +578,7 @@ def _plan_text(outcome: Outcome, decision: str, tags_by_digest: dict[str, str]) 
         "unchanged": f"{name}: unchanged (the tag already holds exactly this index); nothing to write",
         "waiting": f"{name}: waiting for {', '.join(outcome.missing)}; nothing to write",
         "rejected": f"{name}: rejected: {outcome.reason}",
+        "absent": f"{name}: {outcome.reason}",
     }[decision]
     lines = [headline]
     if outcome.index is not None:
@@ -524,9 +605,13 @@ def run_assemble(args: argparse.Namespace) -> int:
     reference, version = parse_version_reference(args.reference, tuple(settings.suffixes))  # the one tag grammar
     repository = reference.repository
     registry = _ecr(args, reference).registry
-    outcome = _assembler(registry, settings).assemble(repository, version, force=args.force)
+    decided = _decide(registry, _assembler(registry, settings), repository, version, force=args.force)
+    outcome = decided.outcome
     if args.json:
-        _print_json(outcome.to_json())
+        document = outcome.to_json()
+        if decided.nearby is not None:
+            document["nearby"] = decided.nearby
+        _print_json(document)
     else:
         print(_outcome_line(outcome))
         if outcome.index is not None and outcome.kind is not OutcomeKind.UNCHANGED:
@@ -718,6 +803,9 @@ def run_invoke(args: argparse.Namespace) -> int:
         try:
             results = (_invoke_reconcile(event, timeout) if function == "reconcile"
                        else [_invoke_assembler(event, timeout)])
+        except FunctionTimedOutError as timed_out:
+            print(json.dumps(timed_out.response))  # the invocation's response, as Lambda returns it
+            raise
         except Exception:
             if watch.problem:
                 raise AwsConfigurationError(watch.problem) from None
@@ -774,6 +862,7 @@ def _function_environment(args: argparse.Namespace, event: Any, *, needs_aws: bo
         session = open_session(args.profile, overrides["AWS_REGION"], watch=watch)
         if needs_aws:
             require_credentials(session)
+            check_reachable(session.client("ecr").meta.endpoint_url, os.environ)  # the handler's, as configured
         import boto3
 
         boto3.DEFAULT_SESSION = session
@@ -793,19 +882,55 @@ def _handler_output(module: ModuleType) -> Iterator[None]:
             stream_handler.setStream(previous)
 
 
+class FunctionTimedOutError(TransientError):
+    """The handler outran --timeout: reported as Lambda reports it; ``response`` is what the invoke returns."""
+
+    def __init__(self, context: LocalLambdaContext) -> None:
+        seconds = context.timeout_seconds
+        super().__init__(f"{context.function_name} timed out after {seconds:g} s, as Lambda would stop it there "
+                         f"(--timeout {seconds:g}); what it did until then stays done; give it longer with --timeout")
+        self.response = {"errorType": "Sandbox.Timedout",
+                         "errorMessage": f"RequestId: {context.aws_request_id} Error: Task timed out after "
+                                         f"{seconds:.2f} seconds"}
+
+
+# Handlers that outran their timeout and still run (a thread cannot be stopped from outside): the program ends
+# without waiting for them, as Lambda ends the sandbox (main).
+_abandoned: list[threading.Thread] = []
+
+
 def _run_handler(handler: Callable[[Any, Any], dict[str, Any]], event: Any,
                  context: LocalLambdaContext) -> dict[str, Any]:
-    """One invocation, framed on stderr by the START / END / REPORT lines Lambda (and `sam local invoke`) print."""
+    """One invocation, framed on stderr by the START / END / REPORT lines Lambda (and `sam local invoke`) print,
+    in a thread of its own so that the function's timeout ends the invocation whatever the handler is waiting on."""
     request = context.aws_request_id
     print(f"START RequestId: {request} Version: {context.function_version}", file=sys.stderr)
     started = time.monotonic()
-    try:
-        return handler(event, context)
-    finally:
-        elapsed = (time.monotonic() - started) * 1000
-        print(f"END RequestId: {request}", file=sys.stderr)
-        print(f"REPORT RequestId: {request}\tDuration: {elapsed:.2f} ms\tMemory Size: {context.memory_limit_in_mb} MB",
-              file=sys.stderr)
+    finished: dict[str, Any] = {}
+
+    def invocation() -> None:
+        try:
+            finished["result"] = handler(event, context)
+        except BaseException as error:  # handed to the calling thread, raised there
+            finished["error"] = error
+
+    worker = threading.Thread(target=invocation, name=f"invocation-{request}", daemon=True)
+    worker.start()
+    worker.join(context.timeout_seconds)
+    elapsed = (time.monotonic() - started) * 1000
+    timed_out = worker.is_alive()
+    print(f"END RequestId: {request}", file=sys.stderr)
+    print(f"REPORT RequestId: {request}\tDuration: {elapsed:.2f} ms\tMemory Size: {context.memory_limit_in_mb} MB"
+          + ("\tStatus: timeout" if timed_out else ""), file=sys.stderr)
+    if timed_out:
+        _abandoned.append(worker)
+        stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        print(f"{stamp} {request} Task timed out after {context.timeout_seconds:.2f} seconds", file=sys.stderr)
+        raise FunctionTimedOutError(context)
+    if "error" in finished:
+        raise finished["error"]
+    result: dict[str, Any] = finished["result"]
+    return result
 
 
 def _invoke_assembler(event: Any, timeout: float) -> dict[str, Any]:
