@@ -934,9 +934,13 @@ def _run_handler(handler: Callable[[Any, Any], dict[str, Any]], event: Any,
 
 
 def _invoke_assembler(event: Any, timeout: float) -> dict[str, Any]:
+    import boto3
+
     from . import handler
 
-    handler.configure(None)  # the function's own composition root, from this environment
+    # The function's own composition root, from this environment, its clients from the profile's watched session
+    # (_function_environment made it boto3's default; the handler builds botocore clients, not boto3's).
+    handler.configure(None, session=boto3.DEFAULT_SESSION._session if boto3.DEFAULT_SESSION else None)
     try:
         with _handler_output(handler):
             result: dict[str, Any] = _run_handler(

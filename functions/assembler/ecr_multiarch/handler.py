@@ -46,12 +46,14 @@ _settings: Settings | None = None
 _session: Any = None  # botocore.session.Session, built with the first client
 
 
-def configure(assembler: Assembler | None) -> None:
+def configure(assembler: Assembler | None, *, session: Any = None) -> None:
     """Use ``assembler`` for the next invocations (tests, the demo); None goes back to the lazily built default
-    (settings read from the environment again, clients built again)."""
+    (settings read from the environment again, clients built again). ``session``: the botocore session those
+    clients come from (`ecr-multiarch invoke` passes its profile's, which tells refused credentials apart);
+    None: a new default one, as in Lambda."""
     # The warm container's composition root is module state by design.
     global _assembler, _settings, _session
-    _assembler, _settings, _session = assembler, None, None
+    _assembler, _settings, _session = assembler, None, session
 
 
 def current_settings() -> Settings:
