@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import email.parser
 import json
-import os
 import stat
 import subprocess
 import zipfile
@@ -31,10 +30,8 @@ from devkit.built import (
     LAMBDA_CONTEXT_SOURCE,
     RUNTIME_PROVIDED,
     RUNTIME_PROVIDED_MODULES,
-    RUNTIME_STANDIN,
     BuiltArtifacts,
     bare_python_command,
-    find_python313,
     lambda_environment,
 )
 from devkit.locks import read_requirements
@@ -56,36 +53,6 @@ LAMBDA_MARKER_ENVIRONMENT = {
     "os_name": "posix",
     "extra": "",
 }
-
-
-def _missing(reason: str) -> None:
-    if os.environ.get("ECR_MULTIARCH_REQUIRE_BUILD") == "1":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def built() -> BuiltArtifacts:
-    artifacts = BuiltArtifacts.at()
-    if not artifacts.exists():
-        _missing("no sam build in .aws-sam/build: run `make sam-build` (or `make build-smoke`)")
-    return artifacts
-
-
-@pytest.fixture(scope="module")
-def python313() -> str:
-    found = find_python313()
-    if found is None:
-        _missing("no working python3.13: the built artefacts are for the python3.13 runtime")
-    assert found is not None
-    return found
-
-
-@pytest.fixture(scope="module")
-def runtime() -> Path:
-    if not (RUNTIME_STANDIN / "boto3").is_dir():
-        _missing("no stand-in for the runtime's boto3 in .aws-sam/runtime-standin: run `make runtime-standin`")
-    return RUNTIME_STANDIN
 
 
 @pytest.fixture(scope="module")

@@ -20,16 +20,12 @@ import pytest
 
 from devkit.built import (
     LAMBDA_CONTEXT_SOURCE,
-    RUNTIME_STANDIN,
     BuiltArtifacts,
     bare_python_command,
-    find_python313,
     lambda_environment,
 )
 from devkit.fake_ecr import FakeEcr
 from devkit.images import make_image
-
-from .test_built_artifacts import _missing
 
 OPERATIONS = {"batch_get_image": "BatchGetImage", "get_download_url_for_layer": "GetDownloadUrlForLayer",
               "put_image": "PutImage", "list_tags_for_resource": "ListTagsForResource", "list_images": "ListImages"}
@@ -89,25 +85,6 @@ class XrayDaemon:
 
 
 @pytest.fixture
-def built() -> BuiltArtifacts:
-    artifacts = BuiltArtifacts.at()
-    if not artifacts.exists():
-        _missing("no sam build in .aws-sam/build: run `make sam-build` (or `make build-smoke`)")
-    if not (RUNTIME_STANDIN / "boto3").is_dir():
-        _missing("no stand-in for the runtime's boto3 in .aws-sam/runtime-standin: run `make runtime-standin`")
-    return artifacts
-
-
-@pytest.fixture
-def python313() -> str:
-    found = find_python313()
-    if found is None:
-        _missing("no working python3.13: the built artefacts are for the python3.13 runtime")
-    assert found is not None
-    return found
-
-
-@pytest.fixture
 def daemon() -> Iterator[XrayDaemon]:
     listening = XrayDaemon()
     yield listening
@@ -115,7 +92,7 @@ def daemon() -> Iterator[XrayDaemon]:
 
 
 def test_every_ecr_call_of_a_full_assembly_is_a_subsegment_and_no_url_reaches_xray(
-    built: BuiltArtifacts, python313: str, daemon: XrayDaemon, tmp_path: Path
+    built: BuiltArtifacts, python313: str, runtime: Path, daemon: XrayDaemon, tmp_path: Path
 ) -> None:
     with FakeEcr(server=True) as ecr:
         ecr.create_repository("golang")
@@ -129,7 +106,7 @@ def test_every_ecr_call_of_a_full_assembly_is_a_subsegment_and_no_url_reaches_xr
                                 "manifest-media-type": arm64.media_type})
         event_file = tmp_path / "event.json"
         event_file.write_text(json.dumps(event), encoding="utf-8")
-        command = bare_python_command(python313, built.lambda_sys_path(RUNTIME_STANDIN), RUN_ONE_EVENT,
+        command = bare_python_command(python313, built.lambda_sys_path(runtime), RUN_ONE_EVENT,
                                       str(event_file))
         assert ecr.endpoint_url is not None
         env = {**lambda_environment(built.function_dir, tracing=True), "AWS_ENDPOINT_URL_ECR": ecr.endpoint_url,

@@ -30,13 +30,13 @@ from typing import Any
 
 import pytest
 
-from devkit.built import RUNTIME_STANDIN, BuiltArtifacts, find_python313
+from devkit.built import BuiltArtifacts
 from devkit.fake_ecr import REGION, FakeEcr
 from devkit.sandbox import seed
 from ecr_multiarch.domain import media_types
 from tests.contract.test_template import Evaluator, load_template, parameter_defaults
 
-from .test_built_artifacts import _missing
+from .conftest import missing
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
@@ -74,33 +74,8 @@ def rie() -> Path:
         pytest.skip(f"aws-sam-cli ships no RIE for {platform.machine()}")
     found = sorted(SAM_SITE.glob(f"python3.*/site-packages/samcli/local/rapid/aws-lambda-rie-{machine}"))
     if not found or not _sam_python().is_file():
-        _missing(f"no aws-lambda-rie-{machine} in .venv-sam: run `make sam-venv`")
+        missing(f"no aws-lambda-rie-{machine} in .venv-sam: run `make sam-venv`")
     return found[-1]
-
-
-@pytest.fixture(scope="module")
-def built() -> BuiltArtifacts:
-    artifacts = BuiltArtifacts.at()
-    if not artifacts.exists():
-        _missing("no sam build in .aws-sam/build: run `make sam-build`")
-    return artifacts
-
-
-@pytest.fixture(scope="module")
-def python313() -> str:
-    found = find_python313()
-    if found is None:
-        _missing("no working python3.13: the built artefacts are for the python3.13 runtime")
-    assert found is not None
-    return found
-
-
-@pytest.fixture(scope="module")
-def runtime() -> Path:
-    if not (RUNTIME_STANDIN / "boto3").is_dir() or not (RUNTIME_STANDIN / "awslambdaric").is_dir():
-        _missing("no runtime stand-in with boto3 and awslambdaric in .aws-sam/runtime-standin: "
-                 "run `make runtime-standin`")
-    return RUNTIME_STANDIN
 
 
 def free_port() -> int:
