@@ -12,6 +12,7 @@ a sweep meets. Prints the ``export`` lines that point the AWS SDK (and so ``ecr-
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import signal
 import sys
@@ -85,7 +86,8 @@ def export_lines(endpoint_url: str, region: str) -> list[str]:
 def program(checkout: Path = CHECKOUT) -> str:
     """The command as it runs from the checkout root: the ecr-multiarch script beside this Python (the checkout's
     .venv/bin, which is not on PATH), else the one on PATH, else this Python with -m."""
-    script = Path(sys.executable).parent / "ecr-multiarch"
+    # abspath, not resolve: a venv's python is a link to the base interpreter; `..` (mutmut's workspace) must go.
+    script = Path(os.path.abspath(sys.executable)).parent / "ecr-multiarch"
     if script.is_file():
         return str(script.relative_to(checkout)) if script.is_relative_to(checkout) else str(script)
     if shutil.which("ecr-multiarch"):
